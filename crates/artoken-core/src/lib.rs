@@ -1,0 +1,1 @@
+//! artoken core.

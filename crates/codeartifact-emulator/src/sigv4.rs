@@ -1,0 +1,1 @@
+//! SigV4 verification of control-plane requests against the known access keys.

@@ -1,0 +1,12 @@
+//! STS `GetCallerIdentity` (awsQuery protocol, XML), for `artoken doctor`.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State as AxState};
+use axum::response::Response;
+
+use crate::state::State;
+
+pub(crate) async fn handle(AxState(_state): AxState<Arc<State>>, _req: Request) -> Response {
+    todo!("sts")
+}

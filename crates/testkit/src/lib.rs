@@ -1,0 +1,222 @@
+//! Test support: isolated sandboxes (HOME, XDG dirs, cache, static fake AWS credentials, IMDS
+//! off) and the location of the test tools (`pip`, `uv`, `twine`, `aws`, `moto_server`) that
+//! `scripts/test` installs into `.test-tools/`.
+//!
+//! Every command a test runs through [`Sandbox::command`] starts from an empty environment plus
+//! the sandbox's, so no test reads or writes the real `~/.aws`, `~/.config/pip` or `~/.npmrc`.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The AWS documentation example key pair: the emulator accepts it by default.
+pub const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+/// Region of every sandbox.
+pub const REGION: &str = "eu-west-1";
+
+/// A throwaway HOME with its own XDG dirs and AWS settings.
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+    extra: Vec<(OsString, OsString)>,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::Builder::new()
+            .prefix("artoken-test-")
+            .tempdir()
+            .expect("create sandbox dir");
+        for sub in ["home", "home/.aws", "config", "cache", "data", "state", "tmp", "work"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("create sandbox subdir");
+        }
+        Sandbox {
+            dir,
+            extra: Vec::new(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.root().join("home")
+    }
+
+    /// A project directory (not HOME) to run commands in.
+    pub fn work(&self) -> PathBuf {
+        self.root().join("work")
+    }
+
+    /// `$XDG_CACHE_HOME`.
+    pub fn cache_home(&self) -> PathBuf {
+        self.root().join("cache")
+    }
+
+    /// `$XDG_CONFIG_HOME`.
+    pub fn config_home(&self) -> PathBuf {
+        self.root().join("config")
+    }
+
+    /// Adds (or replaces) a variable for every later command.
+    pub fn set_env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
+        let key = key.as_ref().to_os_string();
+        self.extra.retain(|(k, _)| *k != key);
+        self.extra.push((key, value.as_ref().to_os_string()));
+        self
+    }
+
+    /// Points the AWS SDK/CLI (all services) at `url`.
+    pub fn use_endpoint(&mut self, url: &str) -> &mut Self {
+        self.set_env("AWS_ENDPOINT_URL", url)
+    }
+
+    /// The full environment of a sandboxed command.
+    pub fn envs(&self) -> Vec<(OsString, OsString)> {
+        let r = self.root();
+        let mut v: Vec<(OsString, OsString)> = vec![
+            ("HOME".into(), self.home().into()),
+            ("USER".into(), "tester".into()),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("TMPDIR".into(), r.join("tmp").into()),
+            ("XDG_CONFIG_HOME".into(), self.config_home().into()),
+            ("XDG_CACHE_HOME".into(), self.cache_home().into()),
+            ("XDG_DATA_HOME".into(), r.join("data").into()),
+            ("XDG_STATE_HOME".into(), r.join("state").into()),
+            ("AWS_ACCESS_KEY_ID".into(), ACCESS_KEY_ID.into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), SECRET_ACCESS_KEY.into()),
+            ("AWS_REGION".into(), REGION.into()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+            ("AWS_CONFIG_FILE".into(), self.home().join(".aws/config").into()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".into(),
+                self.home().join(".aws/credentials").into(),
+            ),
+            ("NO_COLOR".into(), "1".into()),
+            ("PIP_DISABLE_PIP_VERSION_CHECK".into(), "1".into()),
+            ("PIP_NO_INPUT".into(), "1".into()),
+            ("npm_config_cache".into(), r.join("cache/npm").into()),
+            ("npm_config_update_notifier".into(), "false".into()),
+            ("npm_config_fund".into(), "false".into()),
+            ("npm_config_audit".into(), "false".into()),
+        ];
+        if let Some(path) = std::env::var_os("PATH") {
+            v.push(("PATH".into(), path));
+        }
+        for (k, val) in &self.extra {
+            v.retain(|(key, _)| key != k);
+            v.push((k.clone(), val.clone()));
+        }
+        v
+    }
+
+    /// A command with an empty environment plus the sandbox's, run in [`Sandbox::work`].
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear().envs(self.envs()).current_dir(self.work());
+        cmd
+    }
+}
+
+/// Where `scripts/test` installed the test tools: `$ARTOKEN_TEST_TOOLS`, else `<workspace>/.test-tools`.
+pub fn tools_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("ARTOKEN_TEST_TOOLS") {
+        return PathBuf::from(dir);
+    }
+    workspace_root().join(".test-tools")
+}
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// A program from the test venv (`pip`, `uv`, `twine`, `aws`, `moto_server`, `python`).
+/// Panics with the fix when it is missing: tests never skip silently.
+pub fn tool(name: &str) -> PathBuf {
+    let path = tools_dir().join("venv/bin").join(name);
+    assert!(
+        path.exists(),
+        "test tool {} is missing: run `scripts/test` (it installs the test tools) or set ARTOKEN_TEST_TOOLS",
+        path.display()
+    );
+    path
+}
+
+/// A program from a named venv under the tools dir (e.g. `pip-old`).
+pub fn venv_tool(venv: &str, name: &str) -> PathBuf {
+    let path = tools_dir().join(venv).join("bin").join(name);
+    assert!(
+        path.exists(),
+        "test tool {} is missing: run `scripts/test` (it installs the test tools)",
+        path.display()
+    );
+    path
+}
+
+/// A program on PATH (e.g. `npm`, `node`); panics with a clear message when absent.
+pub fn on_path(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join(name);
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!("{name} is not on PATH; the tests need it (see README: running the tests)")
+}
+
+/// Runs `cmd`, returning its output; panics if it cannot start.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()))
+}
+
+/// Runs `cmd` and asserts it succeeded, showing its output otherwise.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{:?} {:?} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        cmd.get_program(),
+        cmd.get_args().collect::<Vec<_>>(),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Output as text (stdout + stderr), for assertions and leak checks.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sandbox_commands_see_only_the_sandbox() {
+        let mut sb = Sandbox::new();
+        sb.set_env("EXTRA", "1");
+        let out = run_ok(sb.command("sh").args(["-c", "echo $HOME:$EXTRA:$AWS_REGION:$AWS_PROFILE"]));
+        let s = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(s.trim(), format!("{}:1:{REGION}:", sb.home().display()));
+    }
+}
