@@ -1,1 +1,35 @@
-fn main() {}
+//! `artoken`: the thin binary. Parses the command line, runs the command, and reports errors
+//! as one line with their chain of causes (redacted), never a backtrace.
+
+mod app;
+mod cli;
+mod commands;
+mod envfmt;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// `0.1.0 (git abc1234)`.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("ARTOKEN_GIT_HASH"), ")");
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    logging::init(cli.global.verbose, cli.global.quiet);
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            let mut msg = err.to_string();
+            for cause in err.chain().skip(1) {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    msg.push_str(": ");
+                    msg.push_str(&c);
+                }
+            }
+            eprintln!("artoken: error: {}", artoken_core::redact::redact(&msg));
+            ExitCode::from(1)
+        }
+    }
+}

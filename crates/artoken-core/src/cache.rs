@@ -1,0 +1,467 @@
+//! The on-disk token cache every process shares: one JSON file per key, 0600 in a 0700
+//! per-user dir, written atomically; a lock file (never holding a token) makes concurrent
+//! callers wait for one fetch instead of each making their own.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::atomic::write_atomic;
+use crate::secret::Token;
+use crate::spec::RepositorySpec;
+
+const VERSION: u32 = 1;
+
+/// Why the cache could not be used (callers warn and go on uncached).
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cache dir {}: {source}", path.display())]
+    Dir {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cache file {}: {source}", path.display())]
+    File {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("timed out after {}s waiting for another artoken process to fetch a token (lock {})", waited.as_secs(), path.display())]
+    LockTimeout { path: PathBuf, waited: Duration },
+}
+
+/// What identifies a cached token: everything that changes the token AWS would give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheKey {
+    material: String,
+    hash: String,
+}
+
+impl CacheKey {
+    /// Tokens are per domain: the key covers domain, owner, region, duration, profile, role,
+    /// the static access key id if one is in the environment, and the endpoint override.
+    pub fn for_token(
+        spec: &RepositorySpec,
+        region: Option<&str>,
+        access_key_id: Option<&str>,
+        endpoint_override: Option<&str>,
+    ) -> CacheKey {
+        let fields = [
+            "token",
+            &spec.domain,
+            spec.owner.as_deref().unwrap_or(""),
+            region.or(spec.region.as_deref()).unwrap_or(""),
+            &spec.duration.as_seconds().to_string(),
+            spec.profile.as_deref().unwrap_or(""),
+            spec.role_arn.as_deref().unwrap_or(""),
+            access_key_id.unwrap_or(""),
+            endpoint_override.unwrap_or(""),
+        ];
+        CacheKey::from_fields(&fields)
+    }
+
+    /// Endpoints are per repository and format (and never change).
+    pub fn for_endpoint(
+        spec: &RepositorySpec,
+        region: Option<&str>,
+        endpoint_override: Option<&str>,
+    ) -> CacheKey {
+        let fields = [
+            "endpoint",
+            &spec.domain,
+            spec.owner.as_deref().unwrap_or(""),
+            region.or(spec.region.as_deref()).unwrap_or(""),
+            spec.repository.as_deref().unwrap_or(""),
+            spec.format.as_str(),
+            spec.profile.as_deref().unwrap_or(""),
+            endpoint_override.unwrap_or(""),
+        ];
+        CacheKey::from_fields(&fields)
+    }
+
+    fn from_fields(fields: &[&str]) -> CacheKey {
+        let material = fields.join("\u{1f}");
+        let digest = Sha256::digest(material.as_bytes());
+        CacheKey {
+            hash: hex::encode(&digest[..16]),
+            material,
+        }
+    }
+
+    /// The file name stem (a hash: no names or secrets in file names).
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    fn check(&self) -> String {
+        hex::encode(Sha256::digest(self.material.as_bytes()))
+    }
+}
+
+/// A token as cached: AWS's own expiration (UTC epoch seconds) and when it was fetched.
+#[derive(Debug, Clone)]
+pub struct CachedToken {
+    pub token: Token,
+    pub expires_at: i64,
+    pub fetched_at: i64,
+}
+
+impl CachedToken {
+    /// True when the token should be replaced now: expired, or less than the refresh margin
+    /// left (see [`refresh_margin`]).
+    pub fn needs_refresh(&self, now: i64, refresh_before: u64) -> bool {
+        let life = (self.expires_at - self.fetched_at).max(0) as u64;
+        let left = self.expires_at - now;
+        left <= refresh_margin(life, refresh_before) as i64
+    }
+
+    pub fn seconds_left(&self, now: i64) -> i64 {
+        self.expires_at - now
+    }
+}
+
+/// How long before expiry a token is replaced: a quarter of its life or `refresh_before`,
+/// whichever is longer, but never more than half its life (so short tokens still get reused).
+/// A 12 h token is replaced with 3 h left; a 15 min token with 7.5 min left.
+pub fn refresh_margin(life: u64, refresh_before: u64) -> u64 {
+    (life / 4).max(refresh_before).min(life / 2)
+}
+
+#[derive(Serialize, Deserialize)]
+struct TokenFile {
+    version: u32,
+    key: String,
+    token: String,
+    expires_at: i64,
+    fetched_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EndpointFile {
+    version: u32,
+    key: String,
+    endpoint: String,
+}
+
+/// A cache directory.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+/// Holds the per-key lock until dropped.
+pub struct LockGuard {
+    file: File,
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+impl Cache {
+    pub fn new(dir: impl Into<PathBuf>) -> Cache {
+        Cache { dir: dir.into() }
+    }
+
+    /// `$ARTOKEN_CACHE_DIR`, else `$XDG_CACHE_HOME/artoken`, else `$HOME/.cache/artoken`.
+    pub fn default_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+        let nonempty = |k: &str| env(k).filter(|v| !v.is_empty());
+        if let Some(d) = nonempty("ARTOKEN_CACHE_DIR") {
+            return Some(PathBuf::from(d));
+        }
+        if let Some(d) = nonempty("XDG_CACHE_HOME") {
+            return Some(Path::new(&d).join("artoken"));
+        }
+        nonempty("HOME").map(|h| Path::new(&h).join(".cache").join("artoken"))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Creates the dir (0700) if needed and checks it is usable.
+    pub fn prepare(&self) -> Result<(), CacheError> {
+        let err = |source| CacheError::Dir {
+            path: self.dir.clone(),
+            source,
+        };
+        match fs::metadata(&self.dir) {
+            Ok(m) if m.is_dir() => {
+                if m.permissions().mode() & 0o077 != 0 {
+                    fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
+                        .map_err(err)?;
+                }
+                Ok(())
+            }
+            Ok(_) => Err(err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "exists and is not a directory",
+            ))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(&self.dir)
+                    .map_err(err)?;
+                fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700)).map_err(err)
+            }
+            Err(e) => Err(err(e)),
+        }
+    }
+
+    fn token_path(&self, key: &CacheKey) -> PathBuf {
+        self.dir.join(format!("{}.token.json", key.hash))
+    }
+
+    fn endpoint_path(&self, key: &CacheKey) -> PathBuf {
+        self.dir.join(format!("{}.endpoint.json", key.hash))
+    }
+
+    fn lock_path(&self, key: &CacheKey) -> PathBuf {
+        self.dir.join(format!("{}.lock", key.hash))
+    }
+
+    /// The cached token for `key`, if any. A corrupt, foreign or other-version entry is
+    /// removed and reported as absent.
+    pub fn read_token(&self, key: &CacheKey) -> Option<CachedToken> {
+        let path = self.token_path(key);
+        let bytes = fs::read(&path).ok()?;
+        match serde_json::from_slice::<TokenFile>(&bytes) {
+            Ok(f) if f.version == VERSION && f.key == key.check() && !f.token.is_empty() => {
+                Some(CachedToken {
+                    token: Token::new(f.token),
+                    expires_at: f.expires_at,
+                    fetched_at: f.fetched_at,
+                })
+            }
+            _ => {
+                tracing::debug!("discarding unusable cache entry {}", path.display());
+                let _ = fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    pub fn write_token(&self, key: &CacheKey, token: &CachedToken) -> Result<(), CacheError> {
+        let path = self.token_path(key);
+        let body = serde_json::to_vec(&TokenFile {
+            version: VERSION,
+            key: key.check(),
+            token: token.token.expose().to_string(),
+            expires_at: token.expires_at,
+            fetched_at: token.fetched_at,
+        })
+        .map_err(|e| CacheError::File {
+            path: path.clone(),
+            source: io::Error::other(e),
+        })?;
+        write_atomic(&path, &body, 0o600).map_err(|source| CacheError::File { path, source })
+    }
+
+    pub fn read_endpoint(&self, key: &CacheKey) -> Option<String> {
+        let path = self.endpoint_path(key);
+        let bytes = fs::read(&path).ok()?;
+        match serde_json::from_slice::<EndpointFile>(&bytes) {
+            Ok(f) if f.version == VERSION && f.key == key.check() && !f.endpoint.is_empty() => {
+                Some(f.endpoint)
+            }
+            _ => {
+                let _ = fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    pub fn write_endpoint(&self, key: &CacheKey, endpoint: &str) -> Result<(), CacheError> {
+        let path = self.endpoint_path(key);
+        let body = serde_json::to_vec(&EndpointFile {
+            version: VERSION,
+            key: key.check(),
+            endpoint: endpoint.to_string(),
+        })
+        .map_err(|e| CacheError::File {
+            path: path.clone(),
+            source: io::Error::other(e),
+        })?;
+        write_atomic(&path, &body, 0o600).map_err(|source| CacheError::File { path, source })
+    }
+
+    /// Takes the exclusive lock for `key`, waiting up to `timeout` for another process.
+    pub async fn lock(&self, key: &CacheKey, timeout: Duration) -> Result<LockGuard, CacheError> {
+        let path = self.lock_path(key);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| CacheError::File {
+                path: path.clone(),
+                source,
+            })?;
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(LockGuard { file }),
+                Err(fs::TryLockError::WouldBlock) => {
+                    if start.elapsed() >= timeout {
+                        return Err(CacheError::LockTimeout {
+                            path,
+                            waited: timeout,
+                        });
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(fs::TryLockError::Error(source)) => {
+                    return Err(CacheError::File { path, source });
+                }
+            }
+        }
+    }
+
+    /// Removes every cache file; returns how many were removed.
+    pub fn clear(&self) -> Result<usize, CacheError> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(source) => {
+                return Err(CacheError::Dir {
+                    path: self.dir.clone(),
+                    source,
+                });
+            }
+        };
+        let mut n = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours = name.ends_with(".token.json")
+                || name.ends_with(".endpoint.json")
+                || name.ends_with(".lock")
+                || name.contains(".json.tmp.");
+            if ours {
+                fs::remove_file(&path).map_err(|source| CacheError::File { path, source })?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> RepositorySpec {
+        let mut s = RepositorySpec::new("corp", "corp");
+        s.owner = Some("111122223333".into());
+        s.repository = Some("pypi-store".into());
+        s
+    }
+
+    fn tok(v: &str, expires_at: i64, fetched_at: i64) -> CachedToken {
+        CachedToken {
+            token: Token::new(v),
+            expires_at,
+            fetched_at,
+        }
+    }
+
+    #[test]
+    fn margins_follow_the_life_of_the_token() {
+        assert_eq!(refresh_margin(43_200, 900), 10_800);
+        assert_eq!(refresh_margin(900, 900), 450);
+        assert_eq!(refresh_margin(4, 900), 2);
+        let t = tok("x", 43_200, 0);
+        assert!(!t.needs_refresh(32_000, 900));
+        assert!(t.needs_refresh(32_400, 900));
+        assert!(t.needs_refresh(50_000, 900));
+    }
+
+    #[test]
+    fn keys_change_with_everything_that_changes_the_token() {
+        let a = CacheKey::for_token(&spec(), None, None, None);
+        let mut s = spec();
+        s.profile = Some("work".into());
+        assert_ne!(a, CacheKey::for_token(&s, None, None, None));
+        assert_ne!(a, CacheKey::for_token(&spec(), Some("eu-west-1"), None, None));
+        assert_ne!(a, CacheKey::for_token(&spec(), None, Some("AKIA"), None));
+        assert_ne!(a, CacheKey::for_token(&spec(), None, None, Some("http://127.0.0.1:1")));
+        // the repository does not change a token (tokens are per domain)
+        let mut r = spec();
+        r.repository = Some("other".into());
+        assert_eq!(a, CacheKey::for_token(&r, None, None, None));
+    }
+
+    #[test]
+    fn entries_round_trip_with_private_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("c"));
+        cache.prepare().unwrap();
+        assert_eq!(
+            fs::metadata(cache.dir()).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let key = CacheKey::for_token(&spec(), None, None, None);
+        cache.write_token(&key, &tok("secret-token", 100, 50)).unwrap();
+        let back = cache.read_token(&key).unwrap();
+        assert_eq!(back.token.expose(), "secret-token");
+        assert_eq!((back.expires_at, back.fetched_at), (100, 50));
+        let file = cache.token_path(&key);
+        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        let ekey = CacheKey::for_endpoint(&spec(), None, None);
+        cache.write_endpoint(&ekey, "https://e/").unwrap();
+        assert_eq!(cache.read_endpoint(&ekey).as_deref(), Some("https://e/"));
+        assert_eq!(cache.clear().unwrap(), 2);
+        assert!(cache.read_token(&key).is_none());
+    }
+
+    #[test]
+    fn corrupt_and_foreign_entries_are_discarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let key = CacheKey::for_token(&spec(), None, None, None);
+        fs::write(cache.token_path(&key), b"{not json").unwrap();
+        assert!(cache.read_token(&key).is_none());
+        assert!(!cache.token_path(&key).exists());
+        // an entry written for another key under this key's file name
+        let other = CacheKey::for_token(&spec(), Some("us-west-2"), None, None);
+        cache.write_token(&other, &tok("t", 1, 0)).unwrap();
+        fs::rename(cache.token_path(&other), cache.token_path(&key)).unwrap();
+        assert!(cache.read_token(&key).is_none());
+    }
+
+    #[test]
+    fn a_file_where_the_dir_should_be_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("file");
+        fs::write(&f, b"").unwrap();
+        let e = Cache::new(&f).prepare().unwrap_err().to_string();
+        assert!(e.starts_with(&format!("cache dir {}:", f.display())), "{e}");
+    }
+
+    #[tokio::test]
+    async fn the_lock_excludes_and_times_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let key = CacheKey::for_token(&spec(), None, None, None);
+        let g = cache.lock(&key, Duration::from_secs(1)).await.unwrap();
+        let e = cache.lock(&key, Duration::from_millis(50)).await;
+        assert!(matches!(e, Err(CacheError::LockTimeout { .. })));
+        drop(g);
+        cache.lock(&key, Duration::from_millis(50)).await.unwrap();
+        let lock_bytes = fs::read(cache.lock_path(&key)).unwrap();
+        assert!(lock_bytes.is_empty(), "a lock file never holds a token");
+    }
+}

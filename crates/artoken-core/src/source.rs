@@ -1,0 +1,397 @@
+//! The token source: CodeArtifact `GetAuthorizationToken` and `GetRepositoryEndpoint` (and STS
+//! `GetCallerIdentity` for `doctor`) through the official AWS SDK for Rust, with its full
+//! credential chain, per-repository profile, role and region, and an endpoint override.
+
+use std::collections::HashMap;
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_codeartifact::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_codeartifact::types::PackageFormat;
+
+use crate::cache::CachedToken;
+use crate::secret::Token;
+use crate::spec::RepositorySpec;
+
+/// A failed call, in words a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(
+        "no AWS region for repository {repository}: set `region:` for it in the config, AWS_REGION, or a region in the AWS profile"
+    )]
+    NoRegion { repository: String },
+    #[error("no AWS credentials{}: {detail} (set AWS_PROFILE, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)", profile.as_ref().map(|p| format!(" for profile {p}")).unwrap_or_default())]
+    NoCredentials {
+        profile: Option<String>,
+        detail: String,
+    },
+    #[error("access denied by AWS: the caller lacks IAM permission {action} ({message})")]
+    AccessDenied { action: String, message: String },
+    #[error("{what} not found: {message}")]
+    NotFound { what: String, message: String },
+    #[error("invalid request: {message}")]
+    Validation { message: String },
+    #[error("CodeArtifact is throttling requests{}: {message}", retry_after.map(|s| format!(" (retry after {s}s)")).unwrap_or_default())]
+    Throttled {
+        message: String,
+        retry_after: Option<i32>,
+    },
+    #[error("cannot reach {endpoint}: {detail}")]
+    Unreachable { endpoint: String, detail: String },
+    #[error("timed out talking to {endpoint}: {detail}")]
+    Timeout { endpoint: String, detail: String },
+    #[error("{operation} failed: {code}: {message}")]
+    Service {
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
+    #[error("{operation} returned no {field}")]
+    Incomplete {
+        operation: &'static str,
+        field: &'static str,
+    },
+}
+
+impl SourceError {
+    /// True for failures worth retrying later (network, throttling, 5xx).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            SourceError::Unreachable { .. }
+                | SourceError::Timeout { .. }
+                | SourceError::Throttled { .. }
+        ) || matches!(self, SourceError::Service { code, .. } if code.contains("Internal") || code.starts_with('5'))
+    }
+}
+
+/// Who the credentials belong to (STS GetCallerIdentity).
+#[derive(Debug, Clone)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+}
+
+/// Talks to AWS through the SDK.
+pub struct TokenSource {
+    endpoint_override: Option<String>,
+    configs: Mutex<HashMap<(Option<String>, Option<String>, Option<String>), SdkConfig>>,
+}
+
+/// Connect quickly or not at all; a whole call (with retries) within 30 s.
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(10))
+        .operation_timeout(Duration::from_secs(30))
+        .build()
+}
+
+impl TokenSource {
+    /// `endpoint_override`: `--endpoint-url` (AWS_ENDPOINT_URL[_CODEARTIFACT] are read by the SDK).
+    pub fn new(endpoint_override: Option<String>) -> TokenSource {
+        TokenSource {
+            endpoint_override,
+            configs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The SDK configuration for a spec (memoised per profile, region and role).
+    pub async fn sdk_config(&self, spec: &RepositorySpec) -> Result<SdkConfig, SourceError> {
+        let key = (
+            spec.profile.clone(),
+            spec.region.clone(),
+            spec.role_arn.clone(),
+        );
+        if let Some(c) = self.configs.lock().unwrap().get(&key) {
+            return Ok(c.clone());
+        }
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts());
+        if let Some(p) = &spec.profile {
+            // A configured profile wins over AWS_ACCESS_KEY_ID in the environment (as with
+            // boto3's `Session(profile_name=...)`), so its credentials are used explicitly.
+            loader = loader.profile_name(p).credentials_provider(
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(p)
+                    .build(),
+            );
+        }
+        if let Some(r) = &spec.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(u) = &self.endpoint_override {
+            loader = loader.endpoint_url(u);
+        }
+        let mut config = loader.load().await;
+        if config.region().is_none() {
+            return Err(SourceError::NoRegion {
+                repository: spec.name.clone(),
+            });
+        }
+        if let Some(role) = &spec.role_arn {
+            let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
+                .session_name("artoken")
+                .configure(&config)
+                .build()
+                .await;
+            config = config
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build();
+        }
+        self.configs.lock().unwrap().insert(key, config.clone());
+        Ok(config)
+    }
+
+    fn describe_endpoint(&self, config: &SdkConfig) -> String {
+        self.endpoint_override
+            .clone()
+            .or_else(|| config.endpoint_url().map(str::to_string))
+            .unwrap_or_else(|| {
+                format!(
+                    "codeartifact.{}.amazonaws.com",
+                    config.region().map(|r| r.as_ref()).unwrap_or("?")
+                )
+            })
+    }
+
+    /// GetAuthorizationToken for the spec's domain, with `durationSeconds` sent.
+    pub async fn fetch_token(&self, spec: &RepositorySpec) -> Result<CachedToken, SourceError> {
+        let config = self.sdk_config(spec).await?;
+        let client = aws_sdk_codeartifact::Client::new(&config);
+        let fetched_at = now();
+        let out = client
+            .get_authorization_token()
+            .domain(&spec.domain)
+            .set_domain_owner(spec.owner.clone())
+            .duration_seconds(spec.duration.as_seconds() as i64)
+            .send()
+            .await
+            .map_err(|e| classify(e, spec, &self.describe_endpoint(&config), "GetAuthorizationToken"))?;
+        let token = out
+            .authorization_token()
+            .filter(|t| !t.is_empty())
+            .ok_or(SourceError::Incomplete {
+                operation: "GetAuthorizationToken",
+                field: "authorizationToken",
+            })?;
+        let expires_at = out.expiration().map(|d| d.secs()).ok_or(SourceError::Incomplete {
+            operation: "GetAuthorizationToken",
+            field: "expiration",
+        })?;
+        Ok(CachedToken {
+            token: Token::new(token),
+            expires_at,
+            fetched_at,
+        })
+    }
+
+    /// GetRepositoryEndpoint for the spec's repository and format.
+    pub async fn fetch_endpoint(&self, spec: &RepositorySpec) -> Result<String, SourceError> {
+        let Some(repository) = &spec.repository else {
+            return Err(SourceError::Validation {
+                message: format!(
+                    "repository {} names no `repository:` (a token-only entry has no endpoint)",
+                    spec.name
+                ),
+            });
+        };
+        let config = self.sdk_config(spec).await?;
+        let client = aws_sdk_codeartifact::Client::new(&config);
+        let out = client
+            .get_repository_endpoint()
+            .domain(&spec.domain)
+            .set_domain_owner(spec.owner.clone())
+            .repository(repository)
+            .format(PackageFormat::from(spec.format.as_str()))
+            .send()
+            .await
+            .map_err(|e| classify(e, spec, &self.describe_endpoint(&config), "GetRepositoryEndpoint"))?;
+        out.repository_endpoint()
+            .map(str::to_string)
+            .ok_or(SourceError::Incomplete {
+                operation: "GetRepositoryEndpoint",
+                field: "repositoryEndpoint",
+            })
+    }
+
+    /// STS GetCallerIdentity with the spec's credentials.
+    pub async fn caller_identity(&self, spec: &RepositorySpec) -> Result<CallerIdentity, SourceError> {
+        let config = self.sdk_config(spec).await?;
+        let client = aws_sdk_sts::Client::new(&config);
+        let out = client.get_caller_identity().send().await.map_err(|e| {
+            let endpoint = self.describe_endpoint(&config);
+            classify(e, spec, &endpoint, "GetCallerIdentity")
+        })?;
+        Ok(CallerIdentity {
+            account: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+        })
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The IAM action named in an AccessDenied message ("... not authorized to perform: ACTION on ...").
+pub fn denied_action(message: &str) -> Option<String> {
+    let rest = message.split("perform: ").nth(1)?;
+    let action: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == ':' || *c == '*')
+        .collect();
+    (!action.is_empty()).then_some(action)
+}
+
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        cur = s.source();
+    }
+    crate::redact::redact(&parts.join(": ")).into_owned()
+}
+
+/// Turns an SDK error into words.
+fn classify<E, R>(
+    err: SdkError<E, R>,
+    spec: &RepositorySpec,
+    endpoint: &str,
+    operation: &'static str,
+) -> SourceError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let default_action = match operation {
+        "GetAuthorizationToken" => "codeartifact:GetAuthorizationToken",
+        "GetRepositoryEndpoint" => "codeartifact:GetRepositoryEndpoint",
+        _ => "sts:GetCallerIdentity",
+    };
+    match &err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            let code = e.code().unwrap_or("Unknown").to_string();
+            let message = crate::redact::redact(e.message().unwrap_or("")).into_owned();
+            match code.as_str() {
+                "AccessDeniedException" | "AccessDenied" => SourceError::AccessDenied {
+                    action: denied_action(&message).unwrap_or_else(|| default_action.to_string()),
+                    message,
+                },
+                "ResourceNotFoundException" => SourceError::NotFound {
+                    what: if operation == "GetRepositoryEndpoint" {
+                        format!(
+                            "repository {} in domain {}",
+                            spec.repository.as_deref().unwrap_or("?"),
+                            spec.domain
+                        )
+                    } else {
+                        format!("domain {}", spec.domain)
+                    },
+                    message,
+                },
+                "ValidationException" => SourceError::Validation { message },
+                "ThrottlingException" | "Throttling" | "TooManyRequestsException" => {
+                    SourceError::Throttled {
+                        message,
+                        retry_after: None,
+                    }
+                }
+                "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException"
+                | "SignatureDoesNotMatch" | "ExpiredToken" | "ExpiredTokenException" => {
+                    SourceError::NoCredentials {
+                        profile: spec.profile.clone(),
+                        detail: format!("AWS rejected the credentials: {code}: {message}"),
+                    }
+                }
+                _ => SourceError::Service {
+                    operation,
+                    code,
+                    message,
+                },
+            }
+        }
+        SdkError::TimeoutError(_) => SourceError::Timeout {
+            endpoint: endpoint.to_string(),
+            detail: "no answer within 30s".into(),
+        },
+        SdkError::DispatchFailure(d) => {
+            let text = chain(&err);
+            if text.contains("credentials") || text.contains("Credentials") {
+                SourceError::NoCredentials {
+                    profile: spec.profile.clone(),
+                    detail: credential_detail(&text),
+                }
+            } else if d.is_timeout() {
+                SourceError::Timeout {
+                    endpoint: endpoint.to_string(),
+                    detail: last_cause(&text),
+                }
+            } else {
+                SourceError::Unreachable {
+                    endpoint: endpoint.to_string(),
+                    detail: last_cause(&text),
+                }
+            }
+        }
+        _ => {
+            let text = chain(&err);
+            if text.contains("credentials") || text.contains("Credentials") {
+                SourceError::NoCredentials {
+                    profile: spec.profile.clone(),
+                    detail: credential_detail(&text),
+                }
+            } else {
+                SourceError::Service {
+                    operation,
+                    code: "Error".into(),
+                    message: last_cause(&text),
+                }
+            }
+        }
+    }
+}
+
+fn last_cause(text: &str) -> String {
+    text.rsplit(": ").next().unwrap_or(text).to_string()
+}
+
+fn credential_detail(text: &str) -> String {
+    // The SDK's chain ends with the most specific cause.
+    let parts: Vec<&str> = text.split(": ").collect();
+    parts
+        .iter()
+        .rev()
+        .find(|p| p.contains("credential") || p.contains("profile") || p.contains("Credential"))
+        .unwrap_or(&"none found")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_denied_action() {
+        assert_eq!(
+            denied_action(
+                "User: arn:aws:iam::1:user/x is not authorized to perform: sts:GetServiceBearerToken on resource: arn"
+            )
+            .as_deref(),
+            Some("sts:GetServiceBearerToken")
+        );
+        assert_eq!(denied_action("nope"), None);
+    }
+}

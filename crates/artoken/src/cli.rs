@@ -1,0 +1,182 @@
+//! The command line: every command, flag and its help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const HELP_TEMPLATE: &str = "\
+{before-help}{about-with-newline}
+{usage-heading} {usage}
+
+Tokens:
+  token        Print a CodeArtifact token for a repository's domain
+  url          Print the URL a tool wants (pip, uv, twine, npm, cargo...)
+  exec         Run a command with the configured variables (replaces `wev`)
+  env          Print the configured variables (sh, fish, powershell, dotenv, json, github)
+
+Inspect:
+  status       Show repositories, where each is configured, and cached token expiry
+  doctor       Check config, region, credentials, IAM permissions, endpoint and cache
+  cache        Manage the shared token cache (`cache clear`)
+
+Setup:
+  completions  Print shell completions
+  man          Print the man page
+
+Options:
+{options}{after-help}";
+
+/// Keeps AWS CodeArtifact tokens fresh for pip, uv, npm, twine, cargo, CI, Glue and MWAA.
+#[derive(Debug, Parser)]
+#[command(
+    name = "artoken",
+    version = crate::VERSION,
+    help_template = HELP_TEMPLATE,
+    after_help = "Config: artoken.yml / artoken.user.yml (and wev.yml files) in $HOME, then / down to the current directory.\nRun `artoken COMMAND --help` for details."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Use these config files instead of discovering them (repeatable)
+    #[arg(long = "config", short = 'c', value_name = "FILE", global = true)]
+    pub config: Vec<PathBuf>,
+    /// Send AWS calls to this endpoint (e.g. a local emulator); AWS_ENDPOINT_URL_CODEARTIFACT also works
+    #[arg(long, value_name = "URL", global = true)]
+    pub endpoint_url: Option<String>,
+    /// Fetch a new token even if the cached one is still fresh
+    #[arg(long, global = true)]
+    pub refresh: bool,
+    /// Do not read or write the token cache
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// Cache directory [default: $XDG_CACHE_HOME/artoken or ~/.cache/artoken]
+    #[arg(long, value_name = "DIR", global = true, env = "ARTOKEN_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// More detail on stderr (-vv for the AWS SDK's own logs); tokens are always redacted
+    #[arg(long, short = 'v', action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a CodeArtifact token for a repository's domain
+    Token(TokenArgs),
+    /// Print the URL a tool wants for a repository, with the token where the tool needs it
+    Url(UrlArgs),
+    /// Run a command with the configured variables (a drop-in for `wev CMD`)
+    #[command(disable_help_flag = false)]
+    Exec(ExecArgs),
+    /// Print the configured variables for a shell, a dotenv file, JSON or $GITHUB_ENV
+    Env(EnvArgs),
+    /// Show each repository, where it is configured, and its cached token's expiry
+    Status(StatusArgs),
+    /// Check config, region, credentials, IAM permissions, endpoint and cache, and say what to fix
+    Doctor(DoctorArgs),
+    /// Manage the shared token cache
+    #[command(subcommand)]
+    Cache(CacheCommand),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Repository name from the config [default: `default:` or the only one]
+    pub repo: Option<String>,
+    /// Print JSON: token, expiration (UTC) and seconds left
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UrlArgs {
+    /// Repository name from the config [default: `default:` or the only one]
+    pub repo: Option<String>,
+    /// The tool whose URL to print: endpoint, pip, uv, poetry, pipenv, twine, npm, npmrc, cargo
+    #[arg(long, short = 't', default_value = "pip")]
+    pub tool: String,
+    /// Print JSON: url, endpoint, expiration
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The command and its arguments
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum EnvFormat {
+    /// `export NAME='value'` (bash, zsh, sh)
+    Sh,
+    /// `set -gx NAME 'value';`
+    Fish,
+    /// `$Env:NAME = 'value'`
+    Powershell,
+    /// `NAME="value"` (a .env file)
+    Dotenv,
+    /// `{"NAME": "value"}`
+    Json,
+    /// `{"Parameters": {...}}` for `sam build --container-env-var-file`
+    Sam,
+    /// `NAME<<DELIM` blocks for `>> "$GITHUB_ENV"`
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "sh")]
+    pub format: EnvFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Repository to check [default: all]
+    pub repo: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Remove every cached token and endpoint
+    Clear,
+    /// Print the cache directory
+    Dir,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

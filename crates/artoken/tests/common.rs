@@ -1,0 +1,110 @@
+//! Shared set-up for the CLI tests: an emulator, a sandbox and an artoken.yml pointing at it.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+use codeartifact_emulator::config::{AccessKey, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+use codeartifact_emulator::{BackgroundEmulator, EmulatorConfig};
+use testkit::Sandbox;
+
+pub const OWNER: &str = "111122223333";
+
+pub const CONFIG: &str = r#"# project config
+default: demo
+repositories:
+  demo:
+    domain: demo
+    owner: "111122223333"
+    repository: pypi-store
+    format: pypi
+  js:
+    domain: demo
+    owner: "111122223333"
+    repository: npm-store
+    format: npm
+env:
+  CODEARTIFACT_AUTH_TOKEN: { token: demo }
+  PIP_INDEX_URL: { url: demo }
+"#;
+
+pub struct Env {
+    pub emu: BackgroundEmulator,
+    pub sb: Sandbox,
+}
+
+/// Extra keys: `work` (allowed) and `blocked` (denied GetAuthorizationToken) and `nobearer`
+/// (denied sts:GetServiceBearerToken).
+pub fn emulator_config() -> EmulatorConfig {
+    let key = |id: &str, secret: &str, deny: &[&str]| AccessKey {
+        id: id.into(),
+        secret: secret.into(),
+        account: None,
+        user: Some(id.to_lowercase()),
+        deny: deny.iter().map(|s| s.to_string()).collect(),
+    };
+    EmulatorConfig {
+        access_keys: vec![
+            key(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, &[]),
+            key("AKIAWORKWORKWORKWORK", "work-secret", &[]),
+            key("AKIABLOCKEDBLOCKED00", "blocked-secret", &["codeartifact:GetAuthorizationToken"]),
+            key("AKIANOBEARERNOBEARER", "nobearer-secret", &["sts:GetServiceBearerToken"]),
+        ],
+        ..EmulatorConfig::demo()
+    }
+}
+
+pub fn setup() -> Env {
+    setup_with(emulator_config())
+}
+
+pub fn setup_with(config: EmulatorConfig) -> Env {
+    let emu = BackgroundEmulator::start(config).expect("start emulator");
+    let mut sb = Sandbox::new();
+    sb.use_endpoint(&emu.url());
+    std::fs::write(sb.work().join("artoken.yml"), CONFIG).unwrap();
+    std::fs::write(
+        sb.home().join(".aws/credentials"),
+        "[work]\naws_access_key_id = AKIAWORKWORKWORKWORK\naws_secret_access_key = work-secret\n\
+         [blocked]\naws_access_key_id = AKIABLOCKEDBLOCKED00\naws_secret_access_key = blocked-secret\n\
+         [nobearer]\naws_access_key_id = AKIANOBEARERNOBEARER\naws_secret_access_key = nobearer-secret\n",
+    )
+    .unwrap();
+    Env { emu, sb }
+}
+
+impl Env {
+    pub fn artoken(&self) -> Command {
+        self.sb.command(env!("CARGO_BIN_EXE_artoken"))
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        testkit::run(self.artoken().args(args))
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = testkit::run_ok(self.artoken().args(args));
+        self.assert_no_leak_on_stderr(&out);
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// stderr never carries a token.
+    pub fn assert_no_leak_on_stderr(&self, out: &Output) {
+        let err = String::from_utf8_lossy(&out.stderr);
+        for t in self.emu.issued_tokens() {
+            assert!(!err.contains(&t), "a token leaked on stderr: {err}");
+        }
+    }
+
+    pub fn tokens_issued(&self) -> u64 {
+        self.emu.stats().tokens_issued
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.emu.endpoint("demo", OWNER, codeartifact_emulator::Format::Pypi, "pypi-store")
+    }
+}
+
+/// First line of stderr.
+pub fn first_err_line(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("").to_string()
+}
