@@ -157,9 +157,10 @@ impl Provider {
             return Ok(self.source.fetch_token(spec).await?);
         };
         let key = self.token_key(spec);
+        let seen = cache.read_token(&key);
         if !self.settings.force_refresh {
-            if let Some(t) = cache.read_token(&key).filter(|t| self.usable(t)) {
-                return Ok(t);
+            if let Some(t) = seen.as_ref().filter(|t| self.usable(t)) {
+                return Ok(t.clone());
             }
         }
         let guard = match cache.lock(&key, self.settings.lock_timeout).await {
@@ -172,8 +173,11 @@ impl Provider {
         };
         // Someone may have fetched while we waited for the lock.
         if guard.is_some() {
+            // With --refresh, only a token other than the one we saw counts as refreshed.
             if let Some(t) = cache.read_token(&key).filter(|t| {
-                self.usable(t) && (!self.settings.force_refresh || t.fetched_at >= start_marker())
+                self.usable(t)
+                    && (!self.settings.force_refresh
+                        || seen.as_ref().is_none_or(|s| s.token != t.token))
             }) {
                 return Ok(t);
             }
@@ -200,12 +204,4 @@ impl Provider {
         }
         Ok(endpoint)
     }
-}
-
-/// The start of this process, in epoch seconds: with `--refresh`, a token another process
-/// fetched after we started counts as refreshed.
-fn start_marker() -> i64 {
-    use std::sync::OnceLock;
-    static START: OnceLock<i64> = OnceLock::new();
-    *START.get_or_init(now)
 }

@@ -9,8 +9,9 @@ use tracing_subscriber::fmt::MakeWriter;
 pub fn init(verbose: u8, quiet: bool) {
     let filter = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "artoken=debug,artoken_core=debug,warn",
+        // The AWS SDK's own warnings (e.g. a missing ~/.aws/config) are noise for users.
+        (false, 0) => "error,artoken=warn,artoken_core=warn",
+        (false, 1) => "error,artoken=debug,artoken_core=debug",
         (false, _) => "debug",
     };
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();

@@ -270,7 +270,7 @@ fn errors_are_one_clear_line() {
 #[test]
 fn missing_domain_names_the_key_and_file() {
     let env = setup();
-    std::fs::write(env.sb.work().join("artoken.yml"), "repositories:\n  demo:\n    repository: x\n").unwrap();
+    std::fs::write(env.sb.work().join("artoken.yml"), "repositories:\n  demo:\n    repository: xy\n").unwrap();
     let out = env.run(&["token"]);
     assert_eq!(out.status.code(), Some(1));
     let l = first_err_line(&out);

@@ -100,7 +100,15 @@ impl Env {
     }
 
     pub fn endpoint(&self) -> String {
-        self.emu.endpoint("demo", OWNER, codeartifact_emulator::Format::Pypi, "pypi-store")
+        // The emulator names the region the request was signed for.
+        codeartifact_emulator::endpoint_url(
+            &self.emu.url(),
+            "demo",
+            OWNER,
+            testkit::REGION,
+            codeartifact_emulator::Format::Pypi,
+            "pypi-store",
+        )
     }
 }
 

@@ -36,6 +36,8 @@ impl Sandbox {
         for sub in ["home", "home/.aws", "config", "cache", "data", "state", "tmp", "work"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("create sandbox subdir");
         }
+        // An empty AWS config, as on a fresh machine (the SDK warns when the file is missing).
+        std::fs::write(dir.path().join("home/.aws/config"), "").expect("write aws config");
         Sandbox {
             dir,
             extra: Vec::new(),
