@@ -14,6 +14,18 @@ Tokens:
   exec         Run a command with the configured variables (replaces `wev`)
   env          Print the configured variables (sh, fish, powershell, dotenv, json, github)
 
+Package managers:
+  login        Write a package manager's config for a repository (pip, uv, poetry, npm, cargo...)
+  logout       Remove exactly what `login` wrote
+  keyring      pip/uv keyring helper: answers `keyring get URL USER` (no token on disk)
+  cargo-credential  cargo credential provider (no token on disk)
+  serve        Local auth proxy: tools use a token-free URL, artoken adds a fresh token
+
+AWS:
+  glue         Start a Glue job run with a fresh index URL
+  s3           Refresh the token inside a requirements file in S3 (MWAA)
+  refresh      Refresh many targets (S3 objects, Glue jobs, files) once or on a schedule
+
 Inspect:
   status       Show repositories, where each is configured, and cached token expiry
   doctor       Check config, region, credentials, IAM permissions, endpoint and cache
@@ -84,6 +96,25 @@ pub enum Command {
     /// Manage the shared token cache
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Write a package manager's config for a repository
+    Login(crate::cmd::login::LoginArgs),
+    /// Remove exactly what `login` wrote
+    Logout(crate::cmd::login::LogoutArgs),
+    /// pip/uv keyring helper (also answers when invoked as `keyring`)
+    Keyring(crate::cmd::keyring::KeyringArgs),
+    /// cargo credential provider (cargo runs `artoken cargo-credential --cargo-plugin`)
+    #[command(name = "cargo-credential")]
+    CargoCredential(crate::cmd::cargo_credential::CargoCredentialArgs),
+    /// Local auth proxy that keeps tokens fresh under long builds
+    Serve(crate::cmd::serve::ServeArgs),
+    /// AWS Glue: start a job run with a fresh index URL
+    #[command(subcommand)]
+    Glue(crate::cmd::aws::GlueCommand),
+    /// Amazon S3: refresh the token inside a requirements file
+    #[command(subcommand)]
+    S3(crate::cmd::aws::S3Command),
+    /// Refresh many targets (S3 objects, Glue jobs, local files) once or on a schedule
+    Refresh(crate::cmd::aws::RefreshArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]

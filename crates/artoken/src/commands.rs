@@ -45,6 +45,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("removed {n} cache file(s) from {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Login(args) => crate::cmd::login::login(&cli.global, args),
+        Command::Logout(args) => crate::cmd::login::logout(&cli.global, args),
+        Command::Keyring(args) => crate::cmd::keyring::run(&cli.global, args),
+        Command::CargoCredential(args) => crate::cmd::cargo_credential::run(&cli.global, args),
+        Command::Serve(args) => crate::cmd::serve::run(&cli.global, args),
+        Command::Glue(c) => crate::cmd::aws::glue(&cli.global, c),
+        Command::S3(c) => crate::cmd::aws::s3(&cli.global, c),
+        Command::Refresh(args) => crate::cmd::aws::refresh(&cli.global, args),
         Command::Token(args) => token(&App::new(&cli.global)?, args),
         Command::Url(args) => url(&App::new(&cli.global)?, args),
         Command::Exec(args) => exec(&App::new(&cli.global)?, args),

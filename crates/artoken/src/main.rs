@@ -3,6 +3,7 @@
 
 mod app;
 mod cli;
+mod cmd;
 mod commands;
 mod envfmt;
 mod logging;
@@ -15,6 +16,10 @@ use clap::Parser;
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("ARTOKEN_GIT_HASH"), ")");
 
 fn main() -> ExitCode {
+    // Installed as `keyring` (a link or shim), artoken speaks the keyring CLI protocol.
+    if cmd::keyring::invoked_as_keyring() {
+        return cmd::keyring::main_as_keyring();
+    }
     let cli = cli::Cli::parse();
     logging::init(cli.global.verbose, cli.global.quiet);
     match commands::run(cli) {

@@ -1,0 +1,7 @@
+//! Commands that live in modules of their own (one per feature area).
+
+pub mod aws;
+pub mod cargo_credential;
+pub mod keyring;
+pub mod login;
+pub mod serve;
