@@ -1,0 +1,186 @@
+//! `artoken exec` with real tools, wev.yml files read unchanged, and config merge order.
+
+mod common;
+
+use common::*;
+
+/// Every issued token, searched for in a tree of files outside the artoken cache.
+fn assert_no_token_in_files(env: &Env, dir: &std::path::Path) {
+    let cache = env.sb.cache_home().join("artoken");
+    let tokens = env.emu.issued_tokens();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.starts_with(&cache) {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                let text = String::from_utf8_lossy(&bytes);
+                for t in &tokens {
+                    assert!(!text.contains(t.as_str()), "token found in {}", p.display());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn exec_pip_install_uses_pip_index_url_from_the_config() {
+    let env = setup();
+    let target = env.sb.root().join("site");
+    let out = testkit::run_ok(
+        env.artoken()
+            .args(["exec", "--"])
+            .arg(testkit::tool("pip"))
+            .args(["install", "--no-cache-dir", "--target"])
+            .arg(&target)
+            .arg("artoken-demo"),
+    );
+    assert!(target.join("artoken_demo/__init__.py").exists());
+    let text = testkit::text(&out);
+    for t in env.emu.issued_tokens() {
+        assert!(!text.contains(&t), "pip printed the token");
+    }
+    let stats = env.emu.stats();
+    assert_eq!(stats.tokens_issued, 1);
+    assert!(stats.requests.get("pypi:download").copied().unwrap_or(0) >= 1, "{stats:?}");
+    assert_no_token_in_files(&env, &env.sb.root().join("home"));
+    assert_no_token_in_files(&env, &env.sb.work());
+}
+
+const WEV_YML: &str = r#"# wev.yml of a project that installs with pipenv (read unchanged by artoken)
+[CODEARTIFACT_AUTH_TOKEN]:
+  plugin:
+    id: wev-awscodeartifact
+    account: "111122223333"
+    domain: demo
+    region: eu-west-1
+    duration: 3600
+[GREETING, SALUTATION]:
+  plugin:
+    id: wev-echo
+    value:
+      - hello
+      - world
+    separator: ", "
+"#;
+
+#[test]
+fn a_wev_project_runs_unchanged_under_artoken_exec() {
+    let env = setup();
+    std::fs::remove_file(env.sb.work().join("artoken.yml")).unwrap();
+    std::fs::write(env.sb.work().join("wev.yml"), WEV_YML).unwrap();
+    // the personal file picks the profile, as wev users do
+    std::fs::write(
+        env.sb.work().join("wev.user.yml"),
+        "CODEARTIFACT_AUTH_TOKEN:\n  plugin:\n    profile: work\n",
+    )
+    .unwrap();
+    let out = env.ok(&[
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "printf '%s\\n%s\\n%s\\n' \"$CODEARTIFACT_AUTH_TOKEN\" \"$GREETING\" \"$SALUTATION\"",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(env.emu.issued_tokens().contains(&lines[0].to_string()), "{out}");
+    assert_eq!(lines[1], "hello, world");
+    assert_eq!(lines[2], "hello, world");
+    // the duration is sent to AWS: the token lives an hour
+    let v: serde_json::Value = serde_json::from_str(&env.ok(&["status", "--json"])).unwrap();
+    let repo = &v["repositories"][0];
+    assert_eq!(repo["profile"], "work", "{v}");
+    let left = repo["token"]["expires_in_seconds"].as_i64().unwrap();
+    assert!((3_500..=3_600).contains(&left), "{left}");
+    // and pip installs with the token the way a Pipfile would use it
+    let target = env.sb.root().join("site");
+    let script = format!(
+        "exec {} install --no-cache-dir --target {} --index-url \"http://aws:${{CODEARTIFACT_AUTH_TOKEN}}@{}/simple/\" artoken-demo",
+        testkit::tool("pip").display(),
+        target.display(),
+        env.endpoint().trim_start_matches("http://").trim_end_matches('/'),
+    );
+    testkit::run_ok(env.artoken().args(["exec", "--", "sh", "-c", &script]));
+    assert!(target.join("artoken_demo").exists());
+    assert_eq!(env.tokens_issued(), 1);
+}
+
+#[test]
+fn an_unknown_wev_plugin_is_a_clear_error() {
+    let env = setup();
+    std::fs::write(
+        env.sb.work().join("wev.yml"),
+        "[AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]:\n  plugin:\n    id: wev-awsmfa\n",
+    )
+    .unwrap();
+    let out = env.run(&["exec", "--", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    let l = first_err_line(&out);
+    assert!(l.contains("wev.yml:") && l.contains("wev-awsmfa") && l.contains("not supported"), "{l}");
+}
+
+#[test]
+fn config_merges_home_then_root_down_to_the_cwd() {
+    let env = setup();
+    // HOME defines a repository and a variable; the project overrides the variable;
+    // the personal file in the project sets the profile.
+    std::fs::write(
+        env.sb.home().join("artoken.yml"),
+        "repositories:\n  mine:\n    domain: demo\n    owner: \"111122223333\"\n    repository: npm-store\n    format: npm\nenv:\n  WHO: { value: home }\n  ONLY_HOME: { value: yes-home }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        env.sb.work().join("artoken.yml"),
+        format!("{CONFIG}  WHO: {{ value: project }}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        env.sb.work().join("artoken.user.yml"),
+        "repositories:\n  mine:\n    profile: work\n",
+    )
+    .unwrap();
+    let out = env.ok(&["exec", "--", "sh", "-c", "echo $WHO $ONLY_HOME"]);
+    assert_eq!(out.trim(), "project yes-home");
+    let v: serde_json::Value = serde_json::from_str(&env.ok(&["status", "--json"])).unwrap();
+    let files: Vec<String> = v["config_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    let pos = |needle: &str| files.iter().position(|f| f.ends_with(needle)).unwrap();
+    assert!(pos("home/artoken.yml") < pos("work/artoken.yml"));
+    assert!(pos("work/artoken.yml") < pos("work/artoken.user.yml"));
+    let mine = v["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "mine")
+        .unwrap();
+    assert_eq!(mine["profile"], "work");
+    assert_eq!(mine["repository"], "npm-store");
+    // --config replaces discovery
+    let only = env.sb.root().join("only.yml");
+    std::fs::write(&only, "env:\n  WHO: { value: explicit }\n").unwrap();
+    let out = env.ok(&["--config", only.to_str().unwrap(), "exec", "--", "sh", "-c", "echo $WHO $ONLY_HOME"]);
+    assert_eq!(out.trim(), "explicit");
+}
+
+#[test]
+fn ci_can_configure_through_the_environment_alone() {
+    let env = setup();
+    std::fs::remove_file(env.sb.work().join("artoken.yml")).unwrap();
+    let mut cmd = env.artoken();
+    cmd.env("ARTOKEN_DOMAIN", "demo")
+        .env("ARTOKEN_DOMAIN_OWNER", OWNER)
+        .env("ARTOKEN_REPOSITORY", "pypi-store")
+        .args(["url", "--tool", "pip"]);
+    let out = testkit::run_ok(&mut cmd);
+    let url = String::from_utf8(out.stdout).unwrap();
+    assert!(url.trim().ends_with("/pypi/pypi-store/simple/"), "{url}");
+    assert!(url.contains("aws:eyJ"));
+}
