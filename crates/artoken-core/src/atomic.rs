@@ -63,7 +63,10 @@ mod tests {
         write_atomic(&p, b"one", 0o600).unwrap();
         write_atomic(&p, b"two", 0o600).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
@@ -79,12 +82,18 @@ mod tests {
         if !is_root {
             assert!(r.is_err());
         }
-        assert_eq!(fs::read(&p).unwrap(), if r.is_ok() { &b"new"[..] } else { &b"old"[..] });
+        assert_eq!(
+            fs::read(&p).unwrap(),
+            if r.is_ok() { &b"new"[..] } else { &b"old"[..] }
+        );
     }
 
     fn unsafe_is_root() -> bool {
         std::fs::read_to_string("/proc/self/status")
-            .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+            .map(|s| {
+                s.lines()
+                    .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+            })
             .unwrap_or(false)
     }
 }

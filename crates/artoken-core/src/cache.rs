@@ -395,9 +395,15 @@ mod tests {
         let mut s = spec();
         s.profile = Some("work".into());
         assert_ne!(a, CacheKey::for_token(&s, None, None, None));
-        assert_ne!(a, CacheKey::for_token(&spec(), Some("eu-west-1"), None, None));
+        assert_ne!(
+            a,
+            CacheKey::for_token(&spec(), Some("eu-west-1"), None, None)
+        );
         assert_ne!(a, CacheKey::for_token(&spec(), None, Some("AKIA"), None));
-        assert_ne!(a, CacheKey::for_token(&spec(), None, None, Some("http://127.0.0.1:1")));
+        assert_ne!(
+            a,
+            CacheKey::for_token(&spec(), None, None, Some("http://127.0.0.1:1"))
+        );
         // the repository does not change a token (tokens are per domain)
         let mut r = spec();
         r.repository = Some("other".into());
@@ -414,12 +420,17 @@ mod tests {
             0o700
         );
         let key = CacheKey::for_token(&spec(), None, None, None);
-        cache.write_token(&key, &tok("secret-token", 100, 50)).unwrap();
+        cache
+            .write_token(&key, &tok("secret-token", 100, 50))
+            .unwrap();
         let back = cache.read_token(&key).unwrap();
         assert_eq!(back.token.expose(), "secret-token");
         assert_eq!((back.expires_at, back.fetched_at), (100, 50));
         let file = cache.token_path(&key);
-        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let ekey = CacheKey::for_endpoint(&spec(), None, None);
         cache.write_endpoint(&ekey, "https://e/").unwrap();
         assert_eq!(cache.read_endpoint(&ekey).as_deref(), Some("https://e/"));

@@ -160,6 +160,11 @@ impl Provider {
         let seen = cache.read_token(&key);
         if !self.settings.force_refresh {
             if let Some(t) = seen.as_ref().filter(|t| self.usable(t)) {
+                tracing::debug!(
+                    repository = %spec.name,
+                    "cached token, {}",
+                    crate::human::expiry(t.seconds_left(now()))
+                );
                 return Ok(t.clone());
             }
         }
@@ -182,7 +187,13 @@ impl Provider {
                 return Ok(t);
             }
         }
+        tracing::debug!(repository = %spec.name, domain = %spec.domain, "fetching a token");
         let fresh = self.source.fetch_token(spec).await?;
+        tracing::debug!(
+            repository = %spec.name,
+            "new token, {}",
+            crate::human::expiry(fresh.seconds_left(now()))
+        );
         if let Err(e) = cache.write_token(&key, &fresh) {
             self.warn(format!("{e}; the token was not cached"));
         }

@@ -74,14 +74,23 @@ mod tests {
             redact("//h/npm/r/:_authToken=eyJx\nregistry=x"),
             "//h/npm/r/:_authToken=***\nregistry=x"
         );
-        assert_eq!(redact("Authorization: Bearer eyJx y"), "Authorization: Bearer *** y");
+        assert_eq!(
+            redact("Authorization: Bearer eyJx y"),
+            "Authorization: Bearer *** y"
+        );
         assert_eq!(
             redact(r#"{"authorizationToken":"eyJ","expiration":1}"#),
             r#"{"authorizationToken":"***","expiration":1}"#
         );
-        assert_eq!(redact("see aws:codeartifact docs"), "see aws:codeartifact docs");
+        assert_eq!(
+            redact("see aws:codeartifact docs"),
+            "see aws:codeartifact docs"
+        );
         assert_eq!(redact("no secrets"), "no secrets");
-        assert_eq!(redact_known("x tok123456789 y", &["tok123456789"]), "x *** y");
+        assert_eq!(
+            redact_known("x tok123456789 y", &["tok123456789"]),
+            "x *** y"
+        );
     }
 
     proptest! {

@@ -24,7 +24,10 @@ pub struct ResolveError {
 }
 
 /// Resolves every entry, in config order; later entries win for the same name.
-pub async fn resolve_env(config: &Config, provider: &Provider) -> Result<Vec<EnvVar>, ResolveError> {
+pub async fn resolve_env(
+    config: &Config,
+    provider: &Provider,
+) -> Result<Vec<EnvVar>, ResolveError> {
     let mut out: Vec<EnvVar> = Vec::new();
     for entry in &config.env {
         let first = entry.names.first().cloned().unwrap_or_default();
@@ -37,7 +40,9 @@ pub async fn resolve_env(config: &Config, provider: &Provider) -> Result<Vec<Env
         let value = match &entry.value {
             EnvValue::Literal(s) => Token::new(s.clone()),
             EnvValue::Token { repository } => {
-                let spec = config.repository(Some(repository)).map_err(|e| fail(e.to_string(), None))?;
+                let spec = config
+                    .repository(Some(repository))
+                    .map_err(|e| fail(e.to_string(), None))?;
                 let t = provider
                     .token(spec)
                     .await
@@ -45,30 +50,34 @@ pub async fn resolve_env(config: &Config, provider: &Provider) -> Result<Vec<Env
                 t.token.clone()
             }
             EnvValue::Endpoint { repository } => {
-                let spec = config.repository(Some(repository)).map_err(|e| fail(e.to_string(), None))?;
-                let e = provider
-                    .endpoint(spec)
-                    .await
-                    .map_err(|e| fail(format!("cannot get the endpoint of {repository}"), Some(e)))?;
+                let spec = config
+                    .repository(Some(repository))
+                    .map_err(|e| fail(e.to_string(), None))?;
+                let e = provider.endpoint(spec).await.map_err(|e| {
+                    fail(format!("cannot get the endpoint of {repository}"), Some(e))
+                })?;
                 Token::new(e)
             }
             EnvValue::Url { repository, tool } => {
-                let spec = config.repository(Some(repository)).map_err(|e| fail(e.to_string(), None))?;
+                let spec = config
+                    .repository(Some(repository))
+                    .map_err(|e| fail(e.to_string(), None))?;
                 let tool: Tool = tool
                     .as_deref()
                     .unwrap_or("pip")
                     .parse()
                     .map_err(|e: String| fail(e, None))?;
-                let endpoint = provider
-                    .endpoint(spec)
-                    .await
-                    .map_err(|e| fail(format!("cannot get the endpoint of {repository}"), Some(e)))?;
+                let endpoint = provider.endpoint(spec).await.map_err(|e| {
+                    fail(format!("cannot get the endpoint of {repository}"), Some(e))
+                })?;
                 let token = if tool.needs_token() {
                     Some(
                         provider
                             .token(spec)
                             .await
-                            .map_err(|e| fail(format!("cannot get a token for {repository}"), Some(e)))?
+                            .map_err(|e| {
+                                fail(format!("cannot get a token for {repository}"), Some(e))
+                            })?
                             .token,
                     )
                 } else {

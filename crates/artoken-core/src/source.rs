@@ -170,18 +170,28 @@ impl TokenSource {
             .duration_seconds(spec.duration.as_seconds() as i64)
             .send()
             .await
-            .map_err(|e| classify(e, spec, &self.describe_endpoint(&config), "GetAuthorizationToken"))?;
-        let token = out
-            .authorization_token()
-            .filter(|t| !t.is_empty())
+            .map_err(|e| {
+                classify(
+                    e,
+                    spec,
+                    &self.describe_endpoint(&config),
+                    "GetAuthorizationToken",
+                )
+            })?;
+        let token =
+            out.authorization_token()
+                .filter(|t| !t.is_empty())
+                .ok_or(SourceError::Incomplete {
+                    operation: "GetAuthorizationToken",
+                    field: "authorizationToken",
+                })?;
+        let expires_at = out
+            .expiration()
+            .map(|d| d.secs())
             .ok_or(SourceError::Incomplete {
                 operation: "GetAuthorizationToken",
-                field: "authorizationToken",
+                field: "expiration",
             })?;
-        let expires_at = out.expiration().map(|d| d.secs()).ok_or(SourceError::Incomplete {
-            operation: "GetAuthorizationToken",
-            field: "expiration",
-        })?;
         Ok(CachedToken {
             token: Token::new(token),
             expires_at,
@@ -209,7 +219,14 @@ impl TokenSource {
             .format(PackageFormat::from(spec.format.as_str()))
             .send()
             .await
-            .map_err(|e| classify(e, spec, &self.describe_endpoint(&config), "GetRepositoryEndpoint"))?;
+            .map_err(|e| {
+                classify(
+                    e,
+                    spec,
+                    &self.describe_endpoint(&config),
+                    "GetRepositoryEndpoint",
+                )
+            })?;
         out.repository_endpoint()
             .map(str::to_string)
             .ok_or(SourceError::Incomplete {
@@ -219,7 +236,10 @@ impl TokenSource {
     }
 
     /// STS GetCallerIdentity with the spec's credentials.
-    pub async fn caller_identity(&self, spec: &RepositorySpec) -> Result<CallerIdentity, SourceError> {
+    pub async fn caller_identity(
+        &self,
+        spec: &RepositorySpec,
+    ) -> Result<CallerIdentity, SourceError> {
         let config = self.sdk_config(spec).await?;
         let client = aws_sdk_sts::Client::new(&config);
         let out = client.get_caller_identity().send().await.map_err(|e| {
@@ -309,13 +329,15 @@ where
                         retry_after: None,
                     }
                 }
-                "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException"
-                | "SignatureDoesNotMatch" | "ExpiredToken" | "ExpiredTokenException" => {
-                    SourceError::NoCredentials {
-                        profile: spec.profile.clone(),
-                        detail: format!("AWS rejected the credentials: {code}: {message}"),
-                    }
-                }
+                "UnrecognizedClientException"
+                | "InvalidClientTokenId"
+                | "InvalidSignatureException"
+                | "SignatureDoesNotMatch"
+                | "ExpiredToken"
+                | "ExpiredTokenException" => SourceError::NoCredentials {
+                    profile: spec.profile.clone(),
+                    detail: format!("AWS rejected the credentials: {code}: {message}"),
+                },
                 _ => SourceError::Service {
                     operation,
                     code,

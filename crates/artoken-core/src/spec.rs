@@ -151,7 +151,9 @@ pub fn parse_seconds(t: &str) -> Result<u64, String> {
         num.clear();
     }
     if !num.is_empty() {
-        return Err(format!("invalid duration {t:?} (a number needs a unit after another unit)"));
+        return Err(format!(
+            "invalid duration {t:?} (a number needs a unit after another unit)"
+        ));
     }
     Ok(total)
 }
@@ -204,7 +206,12 @@ mod tests {
         assert_eq!("900".parse(), Ok(TokenDuration::Seconds(900)));
         assert_eq!("session".parse(), Ok(TokenDuration::Session));
         assert_eq!("0".parse(), Ok(TokenDuration::Session));
-        assert!("10m".parse::<TokenDuration>().unwrap_err().contains("900 to 43200"));
+        assert!(
+            "10m"
+                .parse::<TokenDuration>()
+                .unwrap_err()
+                .contains("900 to 43200")
+        );
         assert!("13h".parse::<TokenDuration>().is_err());
         assert!("12x".parse::<TokenDuration>().is_err());
         assert!("1h30".parse::<TokenDuration>().is_err());

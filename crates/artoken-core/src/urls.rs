@@ -143,9 +143,16 @@ mod tests {
             tool_url(Tool::Pip, E, Some(&t)).unwrap(),
             "https://aws:eyJ.abc_-@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/store/simple/"
         );
-        assert!(tool_url(Tool::Twine, E, Some(&t)).unwrap().ends_with("/pypi/store/"));
+        assert!(
+            tool_url(Tool::Twine, E, Some(&t))
+                .unwrap()
+                .ends_with("/pypi/store/")
+        );
         assert_eq!(tool_url(Tool::Endpoint, E, None).unwrap(), E);
-        assert_eq!(tool_url(Tool::Cargo, E, None).unwrap(), format!("sparse+{E}"));
+        assert_eq!(
+            tool_url(Tool::Cargo, E, None).unwrap(),
+            format!("sparse+{E}")
+        );
         assert_eq!(
             tool_url(Tool::Npmrc, "http://127.0.0.1:9/h/npm/r/", Some(&t)).unwrap(),
             "//127.0.0.1:9/h/npm/r/:_authToken=eyJ.abc_-"

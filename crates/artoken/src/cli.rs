@@ -32,6 +32,7 @@ Inspect:
   cache        Manage the shared token cache (`cache clear`)
 
 Setup:
+  demo         Run the whole flow on an embedded emulator with the tools on PATH
   completions  Print shell completions
   man          Print the man page
 
@@ -115,6 +116,8 @@ pub enum Command {
     S3(crate::cmd::aws::S3Command),
     /// Refresh many targets (S3 objects, Glue jobs, local files) once or on a schedule
     Refresh(crate::cmd::aws::RefreshArgs),
+    /// Run the whole flow on an embedded CodeArtifact emulator with the tools found on PATH
+    Demo(crate::cmd::demo::DemoArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -148,7 +151,12 @@ pub struct UrlArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// The command and its arguments
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
     pub command: Vec<std::ffi::OsString>,
 }
 

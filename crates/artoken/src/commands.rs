@@ -12,7 +12,9 @@ use artoken_core::urls::{Tool, tool_url};
 use clap::CommandFactory;
 
 use crate::app::App;
-use crate::cli::{CacheCommand, Cli, Command, DoctorArgs, EnvArgs, ExecArgs, StatusArgs, TokenArgs, UrlArgs};
+use crate::cli::{
+    CacheCommand, Cli, Command, DoctorArgs, EnvArgs, ExecArgs, StatusArgs, TokenArgs, UrlArgs,
+};
 use crate::envfmt;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -53,6 +55,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Glue(c) => crate::cmd::aws::glue(&cli.global, c),
         Command::S3(c) => crate::cmd::aws::s3(&cli.global, c),
         Command::Refresh(args) => crate::cmd::aws::refresh(&cli.global, args),
+        Command::Demo(args) => crate::cmd::demo::run(&cli.global, args),
         Command::Token(args) => token(&App::new(&cli.global)?, args),
         Command::Url(args) => url(&App::new(&cli.global)?, args),
         Command::Exec(args) => exec(&App::new(&cli.global)?, args),
@@ -102,7 +105,8 @@ fn url(app: &App, args: UrlArgs) -> Result<ExitCode> {
         None
     };
     app.flush_warnings();
-    let u = tool_url(tool, &endpoint, token.as_ref().map(|t| &t.token)).map_err(anyhow::Error::msg)?;
+    let u =
+        tool_url(tool, &endpoint, token.as_ref().map(|t| &t.token)).map_err(anyhow::Error::msg)?;
     if args.json {
         let v = serde_json::json!({
             "repository": spec.name,
@@ -228,16 +232,30 @@ fn status(app: &App, args: StatusArgs) -> Result<ExitCode> {
     for (name, spec) in &app.config.repositories {
         let cached = app.provider.cached_token(spec);
         let token = match &cached {
-            Some(t) => format!("{} ({})", human::expiry(t.seconds_left(now)), human::utc(t.expires_at)),
+            Some(t) => format!(
+                "{} ({})",
+                human::expiry(t.seconds_left(now)),
+                human::utc(t.expires_at)
+            ),
             None => "no cached token".into(),
         };
-        let mark = if app.config.default.as_deref() == Some(name.as_str()) { " (default)" } else { "" };
+        let mark = if app.config.default.as_deref() == Some(name.as_str()) {
+            " (default)"
+        } else {
+            ""
+        };
         println!("{name}{mark}");
         println!(
             "  domain {}{}{}  {}",
             spec.domain,
-            spec.owner.as_ref().map(|o| format!(" (owner {o})")).unwrap_or_default(),
-            spec.region.as_ref().map(|r| format!(" in {r}")).unwrap_or_default(),
+            spec.owner
+                .as_ref()
+                .map(|o| format!(" (owner {o})"))
+                .unwrap_or_default(),
+            spec.region
+                .as_ref()
+                .map(|r| format!(" in {r}"))
+                .unwrap_or_default(),
             spec.repository
                 .as_ref()
                 .map(|r| format!("repository {r} ({})", spec.format))
@@ -251,7 +269,10 @@ fn status(app: &App, args: StatusArgs) -> Result<ExitCode> {
         }
         println!(
             "  config {}",
-            app.config.origin(name).map(|p| p.to_string()).unwrap_or_else(|| "environment".into())
+            app.config
+                .origin(name)
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "environment".into())
         );
         println!("  token {token}");
     }
@@ -367,7 +388,10 @@ fn doctor(app: &App, args: DoctorArgs) -> Result<ExitCode> {
                     name: format!("{n}: endpoint"),
                     ok: false,
                     detail: e.to_string(),
-                    fix: Some("check `repository:` and `format:`, and codeartifact:GetRepositoryEndpoint".into()),
+                    fix: Some(
+                        "check `repository:` and `format:`, and codeartifact:GetRepositoryEndpoint"
+                            .into(),
+                    ),
                 }),
             }
         }
@@ -379,16 +403,28 @@ fn doctor(app: &App, args: DoctorArgs) -> Result<ExitCode> {
             .iter()
             .map(|c| serde_json::json!({"check": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"ok": failed == 0, "checks": v}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"ok": failed == 0, "checks": v}))?
+        );
     } else {
         for c in &checks {
-            println!("{} {}: {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+            println!(
+                "{} {}: {}",
+                if c.ok { "ok  " } else { "FAIL" },
+                c.name,
+                c.detail
+            );
             if let Some(f) = &c.fix {
                 println!("     fix: {f}");
             }
         }
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn cache_check(app: &App) -> Check {
@@ -401,14 +437,26 @@ fn cache_check(app: &App) -> Check {
             Check {
                 name: "cache".into(),
                 ok: writable,
-                detail: format!("{}{}", c.dir().display(), if writable { " (0700, writable)" } else { " is not writable" }),
-                fix: (!writable).then(|| "fix the permissions of the cache dir or set ARTOKEN_CACHE_DIR".into()),
+                detail: format!(
+                    "{}{}",
+                    c.dir().display(),
+                    if writable {
+                        " (0700, writable)"
+                    } else {
+                        " is not writable"
+                    }
+                ),
+                fix: (!writable).then(|| {
+                    "fix the permissions of the cache dir or set ARTOKEN_CACHE_DIR".into()
+                }),
             }
         }
         (None, Some(d)) => Check {
             name: "cache".into(),
             ok: false,
-            detail: warnings.join("; ").if_empty(format!("{} unusable", d.display())),
+            detail: warnings
+                .join("; ")
+                .if_empty(format!("{} unusable", d.display())),
             fix: Some("fix the cache dir or set ARTOKEN_CACHE_DIR".into()),
         },
         (None, None) => Check {

@@ -101,10 +101,20 @@ l"#;
 
     #[test]
     fn every_format_quotes() {
-        assert_eq!(render(EnvFormat::Fish, &vars("it's")), "set -gx A 'it\\'s';\n");
-        assert_eq!(render(EnvFormat::Powershell, &vars("it's")), "$Env:A = 'it''s'\n");
-        assert_eq!(render(EnvFormat::Dotenv, &vars("a\"$b")), "A=\"a\\\"\\$b\"\n");
-        let j: serde_json::Value = serde_json::from_str(&render(EnvFormat::Sam, &vars("x"))).unwrap();
+        assert_eq!(
+            render(EnvFormat::Fish, &vars("it's")),
+            "set -gx A 'it\\'s';\n"
+        );
+        assert_eq!(
+            render(EnvFormat::Powershell, &vars("it's")),
+            "$Env:A = 'it''s'\n"
+        );
+        assert_eq!(
+            render(EnvFormat::Dotenv, &vars("a\"$b")),
+            "A=\"a\\\"\\$b\"\n"
+        );
+        let j: serde_json::Value =
+            serde_json::from_str(&render(EnvFormat::Sam, &vars("x"))).unwrap();
         assert_eq!(j["Parameters"]["A"], "x");
         let g = render(EnvFormat::Github, &vars("v"));
         assert!(g.starts_with("A<<ARTOKEN_EOF_") && g.contains("\nv\n"));

@@ -13,12 +13,21 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// `0.1.0 (git abc1234)`.
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("ARTOKEN_GIT_HASH"), ")");
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ARTOKEN_GIT_HASH"),
+    ")"
+);
 
 fn main() -> ExitCode {
     // Installed as `keyring` (a link or shim), artoken speaks the keyring CLI protocol.
     if cmd::keyring::invoked_as_keyring() {
         return cmd::keyring::main_as_keyring();
+    }
+    // Run by cargo as a credential provider, artoken gets `--cargo-plugin` and nothing else.
+    if cmd::cargo_credential::invoked_by_cargo() {
+        return cmd::cargo_credential::main_as_plugin();
     }
     let cli = cli::Cli::parse();
     logging::init(cli.global.verbose, cli.global.quiet);

@@ -37,7 +37,11 @@ fn token_json_has_the_expiration() {
     let left = v["expires_in_seconds"].as_i64().unwrap();
     assert!((43_000..=43_200).contains(&left), "{v}");
     assert!(v["expiration"].as_str().unwrap().ends_with('Z'));
-    assert!(env.emu.issued_tokens().contains(&v["token"].as_str().unwrap().to_string()));
+    assert!(
+        env.emu
+            .issued_tokens()
+            .contains(&v["token"].as_str().unwrap().to_string())
+    );
 }
 
 #[test]
@@ -52,16 +56,29 @@ fn url_gives_each_tool_its_url() {
     let npm = env.ok(&["url", "js", "--tool", "npm"]);
     assert!(npm.trim().ends_with("/npm/npm-store/"), "{npm}");
     let npmrc = env.ok(&["url", "js", "--tool", "npmrc"]);
-    assert!(npmrc.trim().starts_with("//127.0.0.1:") && npmrc.trim().ends_with(&format!(":_authToken={token}")));
+    assert!(
+        npmrc.trim().starts_with("//127.0.0.1:")
+            && npmrc.trim().ends_with(&format!(":_authToken={token}"))
+    );
     let out = env.run(&["url", "--tool", "gradle"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(first_err_line(&out).contains("--tool: unknown tool \"gradle\""), "{}", first_err_line(&out));
+    assert!(
+        first_err_line(&out).contains("--tool: unknown tool \"gradle\""),
+        "{}",
+        first_err_line(&out)
+    );
 }
 
 #[test]
 fn exec_runs_the_command_with_the_variables_and_its_exit_code() {
     let env = setup();
-    let out = env.ok(&["exec", "--", "sh", "-c", "printf '%s\\n%s' \"$CODEARTIFACT_AUTH_TOKEN\" \"$PIP_INDEX_URL\""]);
+    let out = env.ok(&[
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "printf '%s\\n%s' \"$CODEARTIFACT_AUTH_TOKEN\" \"$PIP_INDEX_URL\"",
+    ]);
     let mut lines = out.lines();
     let token = lines.next().unwrap();
     assert!(env.emu.issued_tokens().contains(&token.to_string()));
@@ -71,8 +88,14 @@ fn exec_runs_the_command_with_the_variables_and_its_exit_code() {
     assert_eq!(out.status.code(), Some(7));
     // existing variables are kept
     let mut cmd = env.artoken();
-    cmd.env("KEEP_ME", "kept").args(["exec", "--", "sh", "-c", "echo $KEEP_ME"]);
-    assert_eq!(String::from_utf8(testkit::run_ok(&mut cmd).stdout).unwrap().trim(), "kept");
+    cmd.env("KEEP_ME", "kept")
+        .args(["exec", "--", "sh", "-c", "echo $KEEP_ME"]);
+    assert_eq!(
+        String::from_utf8(testkit::run_ok(&mut cmd).stdout)
+            .unwrap()
+            .trim(),
+        "kept"
+    );
     // options after the command belong to the command
     let out = env.ok(&["exec", "echo", "--refresh", "-v"]);
     assert_eq!(out.trim(), "--refresh -v");
@@ -83,7 +106,10 @@ fn exec_of_a_missing_command_exits_127() {
     let env = setup();
     let out = env.run(&["exec", "--", "no-such-command-artoken"]);
     assert_eq!(out.status.code(), Some(127));
-    assert_eq!(first_err_line(&out), "artoken: error: command not found: no-such-command-artoken");
+    assert_eq!(
+        first_err_line(&out),
+        "artoken: error: command not found: no-such-command-artoken"
+    );
 }
 
 #[test]
@@ -94,15 +120,25 @@ fn env_prints_every_format() {
     let script = format!("{sh}\nprintf %s \"$PIP_INDEX_URL\"");
     let out = testkit::run_ok(env.sb.command("sh").args(["-c", &script]));
     assert!(String::from_utf8(out.stdout).unwrap().ends_with("/simple/"));
-    let json: serde_json::Value = serde_json::from_str(&env.ok(&["env", "--format", "json"])).unwrap();
-    assert!(json["CODEARTIFACT_AUTH_TOKEN"].as_str().unwrap().starts_with("eyJ"));
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["env", "--format", "json"])).unwrap();
+    assert!(
+        json["CODEARTIFACT_AUTH_TOKEN"]
+            .as_str()
+            .unwrap()
+            .starts_with("eyJ")
+    );
     let sam: serde_json::Value = serde_json::from_str(&env.ok(&["env", "-f", "sam"])).unwrap();
     assert!(sam["Parameters"]["PIP_INDEX_URL"].as_str().is_some());
     for f in ["fish", "powershell", "dotenv", "github"] {
         let out = env.ok(&["env", "--format", f]);
         assert!(out.contains("PIP_INDEX_URL"), "{f}: {out}");
     }
-    assert_eq!(env.tokens_issued(), 1, "every format came from one cached token");
+    assert_eq!(
+        env.tokens_issued(),
+        1,
+        "every format came from one cached token"
+    );
 }
 
 #[test]
@@ -112,7 +148,10 @@ fn status_shows_where_config_came_from_and_expiry() {
     assert!(before.contains("no cached token"), "{before}");
     env.ok(&["token"]);
     let after = env.ok(&["status"]);
-    assert!(after.contains("expires in 11h 59m") || after.contains("expires in 12h"), "{after}");
+    assert!(
+        after.contains("expires in 11h 59m") || after.contains("expires in 12h"),
+        "{after}"
+    );
     assert!(after.contains("artoken.yml"), "{after}");
     let v: serde_json::Value = serde_json::from_str(&env.ok(&["status", "--json"])).unwrap();
     let repos = v["repositories"].as_array().unwrap();
@@ -140,11 +179,19 @@ fn cache_files_are_private() {
     let env = setup();
     env.ok(&["token"]);
     let dir = env.sb.cache_home().join("artoken");
-    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
     let mut files = 0;
     for e in std::fs::read_dir(&dir).unwrap() {
         let e = e.unwrap();
-        assert_eq!(e.metadata().unwrap().permissions().mode() & 0o777, 0o600, "{:?}", e.path());
+        assert_eq!(
+            e.metadata().unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{:?}",
+            e.path()
+        );
         let name = e.file_name().to_string_lossy().to_string();
         if name.ends_with(".lock") {
             assert_eq!(e.metadata().unwrap().len(), 0, "a lock file holds nothing");
@@ -191,7 +238,8 @@ fn an_unusable_cache_dir_works_uncached_with_a_warning() {
     let blocker = env.sb.root().join("not-a-dir");
     std::fs::write(&blocker, b"").unwrap();
     let mut cmd = env.artoken();
-    cmd.env("ARTOKEN_CACHE_DIR", blocker.join("artoken")).arg("token");
+    cmd.env("ARTOKEN_CACHE_DIR", blocker.join("artoken"))
+        .arg("token");
     let out = testkit::run_ok(&mut cmd);
     let t = String::from_utf8(out.stdout.clone()).unwrap();
     assert!(env.emu.issued_tokens().contains(&t.trim().to_string()));
@@ -217,7 +265,10 @@ fn twenty_processes_on_an_empty_cache_make_one_fetch() {
                 .unwrap()
         })
         .collect();
-    let outs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
     for o in &outs {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
@@ -237,7 +288,10 @@ fn a_profile_from_the_user_file_is_used() {
     let out = env.run(&["token"]);
     assert_eq!(out.status.code(), Some(1));
     let line = first_err_line(&out);
-    assert!(line.contains("codeartifact:GetAuthorizationToken"), "{line}");
+    assert!(
+        line.contains("codeartifact:GetAuthorizationToken"),
+        "{line}"
+    );
     std::fs::write(
         env.sb.work().join("artoken.user.yml"),
         "repositories:\n  demo:\n    profile: work\n",
@@ -254,9 +308,16 @@ fn errors_are_one_clear_line() {
     let out = env.run(&["token", "nope"]);
     assert_eq!(out.status.code(), Some(1));
     let l = first_err_line(&out);
-    assert!(l.starts_with("artoken: error:") && l.contains("nope") && l.contains("demo"), "{l}");
+    assert!(
+        l.starts_with("artoken: error:") && l.contains("nope") && l.contains("demo"),
+        "{l}"
+    );
     // denied sts:GetServiceBearerToken
-    std::fs::write(env.sb.work().join("artoken.user.yml"), "repositories:\n  demo:\n    profile: nobearer\n").unwrap();
+    std::fs::write(
+        env.sb.work().join("artoken.user.yml"),
+        "repositories:\n  demo:\n    profile: nobearer\n",
+    )
+    .unwrap();
     let out = env.run(&["token"]);
     let l = first_err_line(&out);
     assert!(l.contains("sts:GetServiceBearerToken"), "{l}");
@@ -270,18 +331,27 @@ fn errors_are_one_clear_line() {
 #[test]
 fn missing_domain_names_the_key_and_file() {
     let env = setup();
-    std::fs::write(env.sb.work().join("artoken.yml"), "repositories:\n  demo:\n    repository: xy\n").unwrap();
+    std::fs::write(
+        env.sb.work().join("artoken.yml"),
+        "repositories:\n  demo:\n    repository: xy\n",
+    )
+    .unwrap();
     let out = env.run(&["token"]);
     assert_eq!(out.status.code(), Some(1));
     let l = first_err_line(&out);
-    assert!(l.contains("repositories.demo") && l.contains("domain") && l.contains("artoken.yml"), "{l}");
+    assert!(
+        l.contains("repositories.demo") && l.contains("domain") && l.contains("artoken.yml"),
+        "{l}"
+    );
 }
 
 #[test]
 fn no_credentials_is_a_clear_error() {
     let env = setup();
     let mut cmd = env.artoken();
-    cmd.env_remove("AWS_ACCESS_KEY_ID").env_remove("AWS_SECRET_ACCESS_KEY").arg("token");
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .arg("token");
     let start = Instant::now();
     let out = testkit::run(&mut cmd);
     assert_eq!(out.status.code(), Some(1));
@@ -293,13 +363,24 @@ fn no_credentials_is_a_clear_error() {
 #[test]
 fn an_unreachable_endpoint_fails_fast() {
     let env = setup();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let start = Instant::now();
-    let out = testkit::run(env.artoken().args(["token", "--endpoint-url", &format!("http://127.0.0.1:{port}")]));
+    let out = testkit::run(env.artoken().args([
+        "token",
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{port}"),
+    ]));
     let took = start.elapsed();
     assert_eq!(out.status.code(), Some(1));
     let l = first_err_line(&out);
-    assert!(l.contains(&format!("cannot reach http://127.0.0.1:{port}")), "{l}");
+    assert!(
+        l.contains(&format!("cannot reach http://127.0.0.1:{port}")),
+        "{l}"
+    );
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
@@ -307,14 +388,24 @@ fn an_unreachable_endpoint_fails_fast() {
 fn doctor_checks_everything_and_names_the_missing_permission() {
     let env = setup();
     let out = env.ok(&["doctor"]);
-    assert!(out.contains("ok   demo: credentials: arn:aws:iam::"), "{out}");
+    assert!(
+        out.contains("ok   demo: credentials: arn:aws:iam::"),
+        "{out}"
+    );
     assert!(out.contains("ok   demo: endpoint:"), "{out}");
     assert!(out.contains("ok   cache:"), "{out}");
-    std::fs::write(env.sb.work().join("artoken.user.yml"), "repositories:\n  demo:\n    profile: nobearer\n").unwrap();
+    std::fs::write(
+        env.sb.work().join("artoken.user.yml"),
+        "repositories:\n  demo:\n    profile: nobearer\n",
+    )
+    .unwrap();
     let out = env.run(&["doctor", "demo"]);
     assert_eq!(out.status.code(), Some(1));
     let s = String::from_utf8_lossy(&out.stdout);
-    assert!(s.contains("FAIL demo: token") && s.contains("fix: grant sts:GetServiceBearerToken"), "{s}");
+    assert!(
+        s.contains("FAIL demo: token") && s.contains("fix: grant sts:GetServiceBearerToken"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -325,7 +416,17 @@ fn help_and_version_and_completions() {
         assert!(help.contains(word), "{help}");
     }
     assert!(help.lines().count() < 50, "help fits a screen");
-    for cmd in ["token", "url", "exec", "env", "status", "doctor", "cache", "completions", "man"] {
+    for cmd in [
+        "token",
+        "url",
+        "exec",
+        "env",
+        "status",
+        "doctor",
+        "cache",
+        "completions",
+        "man",
+    ] {
         env.ok(&[cmd, "--help"]);
     }
     assert!(env.ok(&["--version"]).contains("(git "));

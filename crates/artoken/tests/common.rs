@@ -46,8 +46,16 @@ pub fn emulator_config() -> EmulatorConfig {
         access_keys: vec![
             key(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, &[]),
             key("AKIAWORKWORKWORKWORK", "work-secret", &[]),
-            key("AKIABLOCKEDBLOCKED00", "blocked-secret", &["codeartifact:GetAuthorizationToken"]),
-            key("AKIANOBEARERNOBEARER", "nobearer-secret", &["sts:GetServiceBearerToken"]),
+            key(
+                "AKIABLOCKEDBLOCKED00",
+                "blocked-secret",
+                &["codeartifact:GetAuthorizationToken"],
+            ),
+            key(
+                "AKIANOBEARERNOBEARER",
+                "nobearer-secret",
+                &["sts:GetServiceBearerToken"],
+            ),
         ],
         ..EmulatorConfig::demo()
     }
@@ -114,5 +122,9 @@ impl Env {
 
 /// First line of stderr.
 pub fn first_err_line(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("").to_string()
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
 }

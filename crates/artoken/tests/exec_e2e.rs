@@ -46,7 +46,10 @@ fn exec_pip_install_uses_pip_index_url_from_the_config() {
     }
     let stats = env.emu.stats();
     assert_eq!(stats.tokens_issued, 1);
-    assert!(stats.requests.get("pypi:download").copied().unwrap_or(0) >= 1, "{stats:?}");
+    assert!(
+        stats.requests.get("pypi:download").copied().unwrap_or(0) >= 1,
+        "{stats:?}"
+    );
     assert_no_token_in_files(&env, &env.sb.root().join("home"));
     assert_no_token_in_files(&env, &env.sb.work());
 }
@@ -87,7 +90,10 @@ fn a_wev_project_runs_unchanged_under_artoken_exec() {
         "printf '%s\\n%s\\n%s\\n' \"$CODEARTIFACT_AUTH_TOKEN\" \"$GREETING\" \"$SALUTATION\"",
     ]);
     let lines: Vec<&str> = out.lines().collect();
-    assert!(env.emu.issued_tokens().contains(&lines[0].to_string()), "{out}");
+    assert!(
+        env.emu.issued_tokens().contains(&lines[0].to_string()),
+        "{out}"
+    );
     assert_eq!(lines[1], "hello, world");
     assert_eq!(lines[2], "hello, world");
     // the duration is sent to AWS: the token lives an hour
@@ -102,7 +108,9 @@ fn a_wev_project_runs_unchanged_under_artoken_exec() {
         "exec {} install --no-cache-dir --target {} --index-url \"http://aws:${{CODEARTIFACT_AUTH_TOKEN}}@{}/simple/\" artoken-demo",
         testkit::tool("pip").display(),
         target.display(),
-        env.endpoint().trim_start_matches("http://").trim_end_matches('/'),
+        env.endpoint()
+            .trim_start_matches("http://")
+            .trim_end_matches('/'),
     );
     testkit::run_ok(env.artoken().args(["exec", "--", "sh", "-c", &script]));
     assert!(target.join("artoken_demo").exists());
@@ -120,7 +128,10 @@ fn an_unknown_wev_plugin_is_a_clear_error() {
     let out = env.run(&["exec", "--", "true"]);
     assert_eq!(out.status.code(), Some(1));
     let l = first_err_line(&out);
-    assert!(l.contains("wev.yml:") && l.contains("wev-awsmfa") && l.contains("not supported"), "{l}");
+    assert!(
+        l.contains("wev.yml:") && l.contains("wev-awsmfa") && l.contains("not supported"),
+        "{l}"
+    );
 }
 
 #[test]
@@ -166,7 +177,15 @@ fn config_merges_home_then_root_down_to_the_cwd() {
     // --config replaces discovery
     let only = env.sb.root().join("only.yml");
     std::fs::write(&only, "env:\n  WHO: { value: explicit }\n").unwrap();
-    let out = env.ok(&["--config", only.to_str().unwrap(), "exec", "--", "sh", "-c", "echo $WHO $ONLY_HOME"]);
+    let out = env.ok(&[
+        "--config",
+        only.to_str().unwrap(),
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "echo $WHO $ONLY_HOME",
+    ]);
     assert_eq!(out.trim(), "explicit");
 }
 

@@ -207,11 +207,13 @@ impl EmulatorConfig {
                 path: path.to_path_buf(),
                 message: first_line(&e.to_string()),
             })?;
-        config.validate().map_err(|(key, message)| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            key,
-            message,
-        })?;
+        config
+            .validate()
+            .map_err(|(key, message)| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                key,
+                message,
+            })?;
         Ok(config)
     }
 
@@ -274,13 +276,11 @@ impl EmulatorConfig {
                         format!("{:?} is not a valid repository name", r.name),
                     ));
                 }
-                if let Some(dir) = &r.packages_dir {
-                    if !dir.is_dir() {
-                        return Err((
-                            format!("domains[{i}].repositories[{j}].packages_dir"),
-                            format!("{} is not a directory", dir.display()),
-                        ));
-                    }
+                if let Some(dir) = r.packages_dir.as_ref().filter(|d| !d.is_dir()) {
+                    return Err((
+                        format!("domains[{i}].repositories[{j}].packages_dir"),
+                        format!("{} is not a directory", dir.display()),
+                    ));
                 }
             }
         }
@@ -328,7 +328,8 @@ pub fn valid_domain(s: &str) -> bool {
     let b = s.as_bytes();
     (2..=50).contains(&b.len())
         && b[0].is_ascii_lowercase()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[b.len() - 1] != b'-'
 }
 
@@ -342,7 +343,8 @@ pub fn valid_repository(s: &str) -> bool {
     let b = s.as_bytes();
     (2..=100).contains(&b.len())
         && b[0].is_ascii_alphanumeric()
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
 }
 
 #[cfg(test)]
@@ -365,9 +367,16 @@ mod tests {
     fn a_bad_file_names_file_and_key() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("emu.yml");
-        std::fs::write(&p, "domains:\n  - name: Bad_Name\n    owner: '111122223333'\n").unwrap();
+        std::fs::write(
+            &p,
+            "domains:\n  - name: Bad_Name\n    owner: '111122223333'\n",
+        )
+        .unwrap();
         let e = EmulatorConfig::from_file(&p).unwrap_err().to_string();
-        assert!(e.starts_with(&format!("{}: domains[0].name:", p.display())), "{e}");
+        assert!(
+            e.starts_with(&format!("{}: domains[0].name:", p.display())),
+            "{e}"
+        );
         std::fs::write(&p, "domains:\n  - name: good\n    ownr: '111122223333'\n").unwrap();
         let e = EmulatorConfig::from_file(&p).unwrap_err().to_string();
         assert!(e.contains("ownr"), "{e}");

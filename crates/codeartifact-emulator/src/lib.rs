@@ -34,8 +34,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 
 pub use config::{EmulatorConfig, Faults, Format};
-pub use state::Stats;
 use state::State;
+pub use state::Stats;
 
 /// Why the emulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -220,7 +220,10 @@ pub fn router(state: Arc<State>) -> Router {
     let admin = Router::new()
         .route("/_emulator/stats", get(admin_stats))
         .route("/_emulator/tokens", get(admin_tokens))
-        .route("/_emulator/faults", get(admin_get_faults).put(admin_put_faults))
+        .route(
+            "/_emulator/faults",
+            get(admin_get_faults).put(admin_put_faults),
+        )
         .route("/_emulator/expire-tokens", post(admin_expire_tokens))
         .route("/_emulator/reset-stats", post(admin_reset_stats));
     let served = Router::new()
@@ -272,7 +275,14 @@ pub(crate) fn request_id() -> String {
     let mut b = [0u8; 16];
     rand::rng().fill_bytes(&mut b);
     let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 async fn admin_stats(AxState(state): AxState<Arc<State>>) -> Response {

@@ -173,7 +173,12 @@ impl State {
 
     /// Issues a token for `domain`/`owner` living `duration_secs` (0 = the maximum), capped by
     /// `faults.token_lifetime_secs`. Returns the token and its expiration.
-    pub fn issue_token(&self, domain: &str, owner: &str, duration_secs: u64) -> (String, SystemTime) {
+    pub fn issue_token(
+        &self,
+        domain: &str,
+        owner: &str,
+        duration_secs: u64,
+    ) -> (String, SystemTime) {
         let mut life = if duration_secs == 0 {
             MAX_TOKEN_SECONDS
         } else {
@@ -230,7 +235,9 @@ impl State {
 
 /// Seconds since the Unix epoch, as a float (the wire format of `expiration`).
 pub fn epoch_seconds(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64()
+    t.duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
 }
 
 /// A long opaque token, shaped like CodeArtifact's (base64url, starts with `eyJ`).

@@ -33,7 +33,16 @@ impl Sandbox {
             .prefix("artoken-test-")
             .tempdir()
             .expect("create sandbox dir");
-        for sub in ["home", "home/.aws", "config", "cache", "data", "state", "tmp", "work"] {
+        for sub in [
+            "home",
+            "home/.aws",
+            "config",
+            "cache",
+            "data",
+            "state",
+            "tmp",
+            "work",
+        ] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("create sandbox subdir");
         }
         // An empty AWS config, as on a fresh machine (the SDK warns when the file is missing).
@@ -96,7 +105,10 @@ impl Sandbox {
             ("AWS_SECRET_ACCESS_KEY".into(), SECRET_ACCESS_KEY.into()),
             ("AWS_REGION".into(), REGION.into()),
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-            ("AWS_CONFIG_FILE".into(), self.home().join(".aws/config").into()),
+            (
+                "AWS_CONFIG_FILE".into(),
+                self.home().join(".aws/config").into(),
+            ),
             (
                 "AWS_SHARED_CREDENTIALS_FILE".into(),
                 self.home().join(".aws/credentials").into(),
@@ -217,7 +229,10 @@ mod tests {
     fn sandbox_commands_see_only_the_sandbox() {
         let mut sb = Sandbox::new();
         sb.set_env("EXTRA", "1");
-        let out = run_ok(sb.command("sh").args(["-c", "echo $HOME:$EXTRA:$AWS_REGION:$AWS_PROFILE"]));
+        let out = run_ok(
+            sb.command("sh")
+                .args(["-c", "echo $HOME:$EXTRA:$AWS_REGION:$AWS_PROFILE"]),
+        );
         let s = String::from_utf8(out.stdout).unwrap();
         assert_eq!(s.trim(), format!("{}:1:{REGION}:", sb.home().display()));
     }
