@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod cargo_credential;
+pub mod demo;
 pub mod keyring;
 pub mod login;
 pub mod serve;

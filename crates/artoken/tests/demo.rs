@@ -1,0 +1,58 @@
+//! `artoken demo` end to end: every step's line, with the test tools on PATH.
+
+#[test]
+fn the_demo_walks_the_whole_flow() {
+    let mut sb = testkit::Sandbox::new();
+    // the venv with pip and uv first on PATH, npm from the machine
+    let venv_bin = testkit::tool("pip").parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(venv_bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    sb.set_env("PATH", path);
+    let out = testkit::run_ok(sb.command(env!("CARGO_BIN_EXE_artoken")).arg("demo"));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("artoken demo: emulator at http://127.0.0.1:"),
+        "{text}"
+    );
+    for step in ["token", "cache", "exec", "npm"] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!("✓ {step}: "))),
+            "step {step} missing or failed:\n{text}"
+        );
+    }
+    let token_line = lines.iter().find(|l| l.starts_with("✓ token: ")).unwrap();
+    assert!(token_line.contains("expires in 12h"), "{token_line}");
+    let cache_line = lines.iter().find(|l| l.starts_with("✓ cache: ")).unwrap();
+    assert!(cache_line.contains("no AWS request"), "{cache_line}");
+    assert!(
+        text.contains("0 step(s) failed; the emulator issued 1 token(s)"),
+        "{text}"
+    );
+    let all = testkit::text(&out);
+    assert!(
+        !all.contains("eyJ2ZXIiOjEsImlzdSI6ImVtdWxhdG9yIn0"),
+        "a token was printed:\n{all}"
+    );
+}
+
+#[test]
+fn a_missing_tool_is_skipped_with_a_reason() {
+    let mut sb = testkit::Sandbox::new();
+    let bin = sb.root().join("emptybin");
+    std::fs::create_dir_all(&bin).unwrap();
+    sb.set_env("PATH", &bin);
+    let out = testkit::run_ok(sb.command(env!("CARGO_BIN_EXE_artoken")).arg("demo"));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("- exec: skipped (neither pip nor uv is on PATH)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- npm: skipped (npm is not on PATH)"),
+        "{text}"
+    );
+    assert!(text.contains("✓ token: "), "{text}");
+}
