@@ -9,6 +9,10 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod moto;
+
+pub use moto::Moto;
+
 /// The AWS documentation example key pair: the emulator accepts it by default.
 pub const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -104,6 +108,8 @@ impl Sandbox {
             ("AWS_ACCESS_KEY_ID".into(), ACCESS_KEY_ID.into()),
             ("AWS_SECRET_ACCESS_KEY".into(), SECRET_ACCESS_KEY.into()),
             ("AWS_REGION".into(), REGION.into()),
+            // the AWS CLI v1 reads only this one
+            ("AWS_DEFAULT_REGION".into(), REGION.into()),
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
             (
                 "AWS_CONFIG_FILE".into(),
