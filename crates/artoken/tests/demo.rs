@@ -11,7 +11,7 @@ fn the_demo_walks_the_whole_flow() {
     .unwrap();
     sb.set_env("PATH", path);
     let out = testkit::run_ok(sb.command(env!("CARGO_BIN_EXE_artoken")).arg("demo"));
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(
         lines[0].starts_with("artoken demo: emulator at http://127.0.0.1:"),

@@ -54,14 +54,16 @@ impl Demo {
 
     fn artoken(&self) -> Command {
         let mut c = Command::new(&self.exe);
-        c.envs(self.envs.iter().map(|(k, v)| (k, v)))
+        c.env_remove("AWS_PROFILE")
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path().join("project"));
         c
     }
 
     fn tool(&self, name: &str) -> Command {
         let mut c = Command::new(name);
-        c.envs(self.envs.iter().map(|(k, v)| (k, v)))
+        c.env_remove("AWS_PROFILE")
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .current_dir(self.dir.path().join("project"));
         c
     }
@@ -129,7 +131,6 @@ pub fn run(_global: &Global, args: DemoArgs) -> Result<ExitCode> {
             "AWS_SHARED_CREDENTIALS_FILE".into(),
             d.join("home/aws-credentials").into(),
         ),
-        ("AWS_PROFILE".into(), "".into()),
         ("ARTOKEN_CACHE_DIR".into(), d.join("cache").into()),
         ("ARTOKEN_CONFIG".into(), "".into()),
         ("PIP_CONFIG_FILE".into(), "/dev/null".into()),
