@@ -263,7 +263,31 @@ impl Cache {
             path: path.clone(),
             source: io::Error::other(e),
         })?;
-        write_atomic(&path, &body, 0o600).map_err(|source| CacheError::File { path, source })
+        write_atomic(&path, &body, 0o600).map_err(|source| CacheError::File { path, source })?;
+        self.sweep_stale_temp_files();
+        Ok(())
+    }
+
+    /// Removes temp files left by a process killed mid-write (older than a minute).
+    fn sweep_stale_temp_files(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            if !name.to_string_lossy().contains(".json.tmp.") {
+                continue;
+            }
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(60));
+            if old {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 
     pub fn read_endpoint(&self, key: &CacheKey) -> Option<String> {
