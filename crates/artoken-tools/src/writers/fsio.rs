@@ -1,0 +1,148 @@
+//! Reading and writing config files: symlinks followed only to files of the same user,
+//! atomic replacement, 0600 for anything holding a token, new directories 0700.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The file to really write for `path`: `path` itself, or the target of a symlink owned by
+/// this user (a link into a dotfiles repository keeps working).
+pub fn resolve(path: &Path) -> Result<PathBuf, String> {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return Ok(path.to_path_buf());
+    };
+    if !meta.file_type().is_symlink() {
+        return Ok(path.to_path_buf());
+    }
+    let mut target = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&target) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link =
+                    fs::read_link(&target).map_err(|e| format!("cannot read the symlink: {e}"))?;
+                target = match target.parent() {
+                    Some(p) if link.is_relative() => p.join(link),
+                    _ => link,
+                };
+            }
+            _ => break,
+        }
+    }
+    // The file, or for a dangling link the directory it would be created in.
+    let owner_of = if target.exists() {
+        target.clone()
+    } else {
+        target.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let uid = fs::metadata(&owner_of)
+        .map_err(|e| {
+            format!(
+                "is a symlink to {} that cannot be read: {e}",
+                target.display()
+            )
+        })?
+        .uid();
+    let me = unsafe { libc::geteuid() };
+    if uid != me {
+        return Err(format!(
+            "is a symlink to {}, which belongs to another user (uid {uid}); refusing to write through it",
+            owner_of.display()
+        ));
+    }
+    Ok(target)
+}
+
+/// The file's text, `None` when it does not exist.
+pub fn read(path: &Path) -> Result<Option<String>, String> {
+    match fs::read(path) {
+        Ok(b) => String::from_utf8(b)
+            .map(Some)
+            .map_err(|_| "is not UTF-8 text; artoken edits only text files".to_string()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::IsADirectory => Err("is a directory".into()),
+        Err(e) => Err(format!("cannot read it: {e}")),
+    }
+}
+
+/// Writes `text` to `path` atomically (`None`: removes the file). `secret` files get 0600;
+/// others keep their mode (new ones 0644).
+pub fn write(path: &Path, text: Option<&str>, secret: bool) -> Result<(), String> {
+    let Some(text) = text else {
+        return match fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(format!("cannot remove it: {e}")),
+        };
+    };
+    if let Some(dir) = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+    {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mode = if secret {
+        0o600
+    } else {
+        fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644)
+    };
+    artoken_core::atomic::write_atomic(path, text.as_bytes(), mode)
+        .map_err(|e| format!("cannot write it: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn writes_private_files_and_follows_own_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles/npmrc");
+        write(&real, Some("a=1\n"), true).unwrap();
+        assert_eq!(
+            fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            fs::metadata(real.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
+        let link = dir.path().join(".npmrc");
+        symlink(&real, &link).unwrap();
+        assert_eq!(resolve(&link).unwrap(), real);
+        assert_eq!(read(&link).unwrap().as_deref(), Some("a=1\n"));
+        write(&link, None, true).unwrap();
+        assert!(fs::symlink_metadata(&link).is_err());
+        assert_eq!(read(&dir.path().join("missing")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_symlink_to_another_users_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("theirs");
+        fs::write(&target, "x").unwrap();
+        let me = unsafe { libc::geteuid() };
+        let target = if me == 0 {
+            let c = std::ffi::CString::new(target.to_str().unwrap()).unwrap();
+            assert_eq!(unsafe { libc::chown(c.as_ptr(), 4242, 4242) }, 0);
+            target
+        } else {
+            PathBuf::from("/etc/passwd")
+        };
+        let link = dir.path().join(".pypirc");
+        symlink(&target, &link).unwrap();
+        let e = resolve(&link).unwrap_err();
+        assert!(e.contains("belongs to another user"), "{e}");
+    }
+}

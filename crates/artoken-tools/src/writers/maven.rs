@@ -1,0 +1,137 @@
+//! maven: a `<server>` (id = the repository name, username `aws`, the token as password) in
+//! `<servers>` of ~/.m2/settings.xml.
+
+use super::lines::{Doc, XML, indent_of};
+use super::xml::{self, children, elements, escape, root};
+
+const KIND: &str = "server";
+
+fn server(indent: &str, step: &str, name: &str, token: &str) -> Vec<String> {
+    let i2 = format!("{indent}{step}");
+    vec![
+        format!("{indent}<server>"),
+        format!("{i2}<id>{}</id>", escape(name)),
+        format!("{i2}<username>aws</username>"),
+        format!("{i2}<password>{}</password>", escape(token)),
+        format!("{indent}</server>"),
+    ]
+}
+
+/// Adds (or refreshes) the server `name`.
+pub fn login(text: &str, name: &str, token: &str) -> Result<String, String> {
+    let mut d = Doc::parse(text, XML);
+    if let Some(b) = d.find(name, KIND)? {
+        let indent = indent_of(d.text(b.begin + 1)).to_string();
+        let step = indent_of(d.text(b.begin + 2))[indent.len()..].to_string();
+        d.replace_content(&b, &server(&indent, &step, name, token));
+        return Ok(d.render());
+    }
+    d.remove_named(name)?;
+    if d.render().trim().is_empty() {
+        xml::skeleton(
+            &mut d,
+            &[
+                "<settings>".into(),
+                "  <servers>".into(),
+                "  </servers>".into(),
+                "</settings>".into(),
+            ],
+        );
+        let at = d.len() - 3;
+        d.insert(
+            at,
+            "    ",
+            Some(name),
+            KIND,
+            &server("    ", "  ", name, token),
+        );
+        return Ok(d.render());
+    }
+    let text = d.render();
+    let elems = elements(&text)?;
+    let r = root(&elems, "settings")?;
+    if let Some(servers) = children(&elems, r, Some("servers")).first() {
+        for s in children(&elems, servers, Some("server")) {
+            let body = &text[s.open_end..s.close.unwrap_or(s.open_end)];
+            let id = body
+                .split_once("<id>")
+                .and_then(|(_, rest)| rest.split_once("</id>"))
+                .map(|(id, _)| id.trim());
+            if id == Some(name) {
+                return Err(format!(
+                    "line {}: a <server> with <id>{name}</id> that artoken did not write is already there; remove it, or name the repository differently in artoken.yml",
+                    xml::line_of(&text, s.start) + 1
+                ));
+            }
+        }
+    }
+    let unit = xml::step(&d);
+    let (at, indent) = xml::container(&mut d, "settings", "servers")?;
+    d.insert(
+        at,
+        &indent,
+        Some(name),
+        KIND,
+        &server(&indent, &unit, name, token),
+    );
+    Ok(d.render())
+}
+
+pub fn logout(text: &str, name: &str) -> Result<String, String> {
+    xml::logout(text, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SETTINGS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<settings xmlns=\"http://maven.apache.org/SETTINGS/1.0.0\">\n    <!-- <servers> in a comment -->\n    <localRepository>/m2</localRepository>\n    <servers>\n        <server>\n            <id>other</id>\n        </server>\n    </servers>\n</settings>\n";
+
+    #[test]
+    fn roundtrips() {
+        for t in [
+            "",
+            SETTINGS,
+            &SETTINGS.replace('\n', "\r\n"),
+            "<settings>\n  <offline>false</offline>\n</settings>",
+        ] {
+            let once = login(t, "a", "tok1").unwrap();
+            assert!(once.contains("<password>tok1</password>"), "{once}");
+            xml::elements(&once).unwrap();
+            assert_eq!(login(&once, "a", "tok1").unwrap(), once);
+            assert_eq!(
+                login(&once, "a", "tok2").unwrap().replace("tok2", "tok1"),
+                once
+            );
+            assert_eq!(logout(&once, "a").unwrap(), t);
+            let both = login(&once, "b", "tok1").unwrap();
+            assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), t);
+            assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), t);
+        }
+    }
+
+    #[test]
+    fn goes_into_servers_with_the_files_indentation() {
+        let once = login(SETTINGS, "a", "tok1").unwrap();
+        assert!(once.contains("        </server>\n        <!-- >>> artoken:a server >>> -->\n        <server>\n            <id>a</id>\n"), "{once}");
+        assert!(
+            login(SETTINGS, "other", "t")
+                .unwrap_err()
+                .contains("<id>other</id>")
+        );
+        assert!(login("<settings><servers/></settings>", "a", "t").is_err());
+        let e = login("<project/>", "a", "t").unwrap_err();
+        assert!(e.contains("not <settings>"), "{e}");
+    }
+
+    proptest! {
+        #[test]
+        fn logout_undoes_login(text in xml::tests::arb_xml("settings")) {
+            let once = login(&text, "a", "tok1").unwrap();
+            xml::elements(&once).unwrap();
+            prop_assert_eq!(logout(&once, "a").unwrap(), text.clone());
+            prop_assert_eq!(login(&once, "a", "tok2").unwrap().replace("tok2", "tok1"), once);
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! pip.conf: `index-url` (the user's own one switched off meanwhile) or one more
+//! `extra-index-url` line in `[global]`.
+
+use super::ini::{self, content_end, find_section, key_lines, sections, value_last};
+use super::lines::{Block, Doc, HASH, Tag};
+
+pub const INDEX: &str = "index-url";
+pub const EXTRA: &str = "extra-index-url";
+
+/// Adds (or refreshes) repository `name` with `url` (the index URL, token included).
+pub fn login(text: &str, name: &str, url: &str, extra: bool) -> Result<String, String> {
+    let kind = if extra { EXTRA } else { INDEX };
+    let mut d = Doc::parse(text, HASH);
+    if let Some(b) = d.find(name, kind)? {
+        let old = d.text(b.begin + 1).to_string();
+        let line = if ini::is_continuation(&old) {
+            format!("{}{url}", super::lines::indent_of(&old))
+        } else {
+            format!("{kind} = {url}")
+        };
+        d.replace_content(&b, &[line]);
+        return Ok(d.render());
+    }
+    d.remove_named(name)?;
+    let global = global_section(&mut d)?;
+    let tags = d.tags()?;
+    if !extra {
+        for k in key_lines(&d, &tags, &global, INDEX).into_iter().rev() {
+            if tags[k] == Tag::User {
+                let last = value_last(&d, &tags, k);
+                d.switch_off(k, last + 1, name);
+            } else {
+                return Err(taken_by(&d, k, INDEX)?);
+            }
+        }
+        // In place of the user's own line when there was one, else at the section's end.
+        let at = match d.find(name, super::lines::OFF)? {
+            Some(off) => off.end + 1,
+            None => {
+                let tags = d.tags()?;
+                let global = find_section(&sections(&d, &tags), "global")
+                    .cloned()
+                    .ok_or("no [global] section")?;
+                content_end(&d, &tags, &global)?
+            }
+        };
+        d.insert(at, "", Some(name), INDEX, &[format!("{INDEX} = {url}")]);
+    } else if let Some(&k) = key_lines(&d, &tags, &global, EXTRA).last() {
+        if ini::value_words(&d, &tags, k).iter().any(|w| w == url) {
+            return Ok(d.render());
+        }
+        let indent = ini::continuation_indent(&d, &tags, k);
+        let at = d.after(value_last(&d, &tags, k))?;
+        d.insert(at, "", Some(name), EXTRA, &[format!("{indent}{url}")]);
+    } else {
+        let at = content_end(&d, &tags, &global)?;
+        let s = d.insert(at, "", None, "", &[format!("{EXTRA} =")]);
+        d.insert(s.end + 1, "", Some(name), EXTRA, &[format!("    {url}")]);
+    }
+    Ok(d.render())
+}
+
+/// Removes what login added for `name`.
+pub fn logout(text: &str, name: &str) -> Result<String, String> {
+    let mut d = Doc::parse(text, HASH);
+    d.remove_named(name)?;
+    d.remove_unneeded_scaffolds(&needed)?;
+    Ok(d.render())
+}
+
+/// `[global]`, added as a scaffold at the end when the file has none.
+fn global_section(d: &mut Doc) -> Result<ini::Section, String> {
+    let tags = d.tags()?;
+    if let Some(s) = find_section(&sections(d, &tags), "global") {
+        return Ok(s.clone());
+    }
+    d.insert(d.len(), "", None, "", &["[global]".to_string()]);
+    let tags = d.tags()?;
+    Ok(find_section(&sections(d, &tags), "global")
+        .cloned()
+        .expect("just added"))
+}
+
+fn taken_by(d: &Doc, k: usize, key: &str) -> Result<String, String> {
+    let owner = d
+        .block_at(k)?
+        .and_then(|b| b.name)
+        .unwrap_or_else(|| "another repository".into());
+    Ok(format!(
+        "line {}: {key} in [global] comes from `artoken login pip {owner}`; add this repository with --extra, or run `artoken logout pip {owner}` first",
+        k + 1
+    ))
+}
+
+/// A `[global]` scaffold stays while its section has content; an `extra-index-url =` one
+/// while lines continue it.
+pub fn needed(d: &Doc, b: &Block) -> bool {
+    section_scaffold_needed(d, b)
+}
+
+/// Shared with .pypirc: a scaffold holding a section header and/or a key whose value others
+/// continue.
+pub fn section_scaffold_needed(d: &Doc, b: &Block) -> bool {
+    let Ok(tags) = d.tags() else {
+        return true;
+    };
+    let mut has_header = false;
+    for i in b.begin + 1..b.end {
+        let t = d.text(i);
+        if ini::header(t).is_some() {
+            has_header = true;
+        } else if ini::key(t).is_some() && value_last(d, &tags, i) > b.end {
+            return true;
+        }
+    }
+    if !has_header {
+        return false;
+    }
+    for i in b.end + 1..d.len() {
+        let t = d.text(i);
+        if tags[i] == Tag::Marker || ini::is_blank(t) || ini::is_comment(t) {
+            continue;
+        }
+        return ini::header(t).is_none();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const U1: &str =
+        "https://aws:tok1@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/a/simple/";
+    const U2: &str =
+        "https://aws:tok2@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/a/simple/";
+    const V1: &str =
+        "https://aws:tok1@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/b/simple/";
+
+    const BUSY: &str = "# my pip config\n; with comments\n\n[global]\n# timeouts\ntimeout = 60\nindex-url = https://pypi.org/simple\n    # odd\n\n[install]\n; keep\ntrusted-host = example.com\n";
+
+    fn check_roundtrip(original: &str, extra: bool) {
+        let once = login(original, "a", U1, extra).unwrap();
+        assert_ne!(once, original);
+        assert_eq!(
+            login(&once, "a", U1, extra).unwrap(),
+            once,
+            "login twice == once"
+        );
+        let refreshed = login(&once, "a", U2, extra).unwrap();
+        assert_eq!(
+            refreshed.replace("tok2", "tok1"),
+            once,
+            "a new token changes only the token"
+        );
+        assert_eq!(logout(&once, "a").unwrap(), original);
+        assert_eq!(logout(&refreshed, "a").unwrap(), original);
+    }
+
+    #[test]
+    fn roundtrips() {
+        for t in [
+            "",
+            "\n",
+            BUSY,
+            &BUSY.replace('\n', "\r\n"),
+            "[global]\ntimeout = 1",
+            "[install]\nx = 1\n",
+            "[global]\nextra-index-url = https://x/simple\n  https://y/simple\n# c\n[other]\n",
+        ] {
+            check_roundtrip(t, false);
+            check_roundtrip(t, true);
+        }
+    }
+
+    #[test]
+    fn index_url_switches_the_users_own_off_and_back() {
+        let out = login(BUSY, "a", U1, false).unwrap();
+        assert!(
+            out.contains("# artoken-was: index-url = https://pypi.org/simple\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("# <<< artoken:a off <<<\n# >>> artoken:a index-url >>>\n"),
+            "{out}"
+        );
+        assert_eq!(out.matches("\nindex-url =").count(), 1, "{out}");
+        assert!(out.contains("[install]\n; keep\ntrusted-host = example.com\n"));
+    }
+
+    #[test]
+    fn crlf_files_stay_crlf() {
+        let t = BUSY.replace('\n', "\r\n");
+        let out = login(&t, "a", U1, true).unwrap();
+        assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+    }
+
+    #[test]
+    fn two_repositories_side_by_side() {
+        let one = login(BUSY, "a", U1, false).unwrap();
+        let two = login(&one, "b", V1, true).unwrap();
+        assert!(two.contains("extra-index-url =\n"), "{two}");
+        assert!(two.contains(&format!("    {V1}\n")), "{two}");
+        // a second index-url is refused with the way out
+        let e = login(&two, "c", V1, false).unwrap_err();
+        assert!(
+            e.contains("--extra") && e.contains("artoken logout pip a"),
+            "{e}"
+        );
+        // a refreshed token for `a` does not move it
+        let again = login(&two, "a", U2, false).unwrap();
+        assert_eq!(again.replace("tok2", "tok1"), two);
+        assert_eq!(logout(&logout(&two, "a").unwrap(), "b").unwrap(), BUSY);
+        assert_eq!(logout(&logout(&two, "b").unwrap(), "a").unwrap(), BUSY);
+        // two extras, either order out
+        let e2 = login(&login(BUSY, "a", U1, true).unwrap(), "b", V1, true).unwrap();
+        assert_eq!(e2.matches("extra-index-url =").count(), 1, "{e2}");
+        assert_eq!(logout(&logout(&e2, "a").unwrap(), "b").unwrap(), BUSY);
+        assert_eq!(logout(&logout(&e2, "b").unwrap(), "a").unwrap(), BUSY);
+    }
+
+    #[test]
+    fn switching_between_index_and_extra_starts_over() {
+        let one = login(BUSY, "a", U1, false).unwrap();
+        let two = login(&one, "a", U1, true).unwrap();
+        assert!(two.contains("index-url = https://pypi.org/simple\n"));
+        assert!(!two.contains("artoken-was"));
+        assert_eq!(logout(&two, "a").unwrap(), BUSY);
+    }
+
+    fn arb_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "[#;][ a-z=:\\[\\]]{0,12}".prop_map(|s| s),
+            "[a-z_-]{1,8} ?= ?[a-z0-9:/.]{0,12}".prop_map(|s| s),
+            "\\[(install|freeze|global|x)\\]".prop_map(|s| s),
+            Just("index-url = https://pypi.org/simple".to_string()),
+            Just("extra-index-url = https://e/simple".to_string()),
+            "[ \t]{1,4}[a-z:/.]{1,10}".prop_map(|s| s),
+        ]
+    }
+
+    fn arb_file() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(arb_line(), 0..14),
+            prop::bool::ANY,
+            prop::bool::ANY,
+        )
+            .prop_map(|(lines, crlf, final_eol)| {
+                let eol = if crlf { "\r\n" } else { "\n" };
+                let mut s = lines.join(eol);
+                if final_eol && !s.is_empty() {
+                    s.push_str(eol);
+                }
+                s
+            })
+            .prop_filter(
+                "configparser allows one [global] and one key of each",
+                |s| {
+                    s.matches("[global]").count() <= 1
+                        && s.matches("index-url").count() <= 1
+                        && s.matches("extra-index-url").count() <= 1
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn logout_undoes_login(text in arb_file(), extra in prop::bool::ANY) {
+            let once = login(&text, "a", U1, extra).unwrap();
+            prop_assert_eq!(logout(&once, "a").unwrap(), text.clone());
+            let again = login(&once, "a", U2, extra).unwrap();
+            prop_assert_eq!(again.replace("tok2", "tok1"), once.clone());
+            let both = login(&once, "b", V1, true).unwrap();
+            prop_assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), text.clone());
+            prop_assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), text);
+        }
+    }
+}

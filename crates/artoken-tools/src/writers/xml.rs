@@ -1,0 +1,265 @@
+//! XML files (maven settings.xml, NuGet.Config): a small scanner that finds elements (skipping
+//! comments, CDATA, processing instructions and the doctype), and marked blocks inserted on
+//! lines of their own inside a container element, which a scaffold adds when it is missing.
+
+use super::lines::{Block, Doc, XML, indent_of};
+
+/// An element: byte offsets of its start tag and its end tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Elem {
+    pub name: String,
+    pub depth: usize,
+    pub start: usize,
+    pub open_end: usize,
+    /// Where `</name>` starts; `None` for `<name/>`.
+    pub close: Option<usize>,
+}
+
+fn skip_to(text: &str, from: usize, end: &str) -> Result<usize, String> {
+    text[from..]
+        .find(end)
+        .map(|i| from + i + end.len())
+        .ok_or_else(|| format!("line {}: unterminated markup", line_of(text, from) + 1))
+}
+
+/// The 0-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset].matches('\n').count()
+}
+
+/// Every element, in document order.
+pub fn elements(text: &str) -> Result<Vec<Elem>, String> {
+    let mut out: Vec<Elem> = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    let b = text.as_bytes();
+    let mut i = 0;
+    while let Some(off) = text[i..].find('<') {
+        let s = i + off;
+        let rest = &text[s..];
+        if rest.starts_with("<!--") {
+            i = skip_to(text, s + 4, "-->")?;
+        } else if rest.starts_with("<![CDATA[") {
+            i = skip_to(text, s, "]]>")?;
+        } else if rest.starts_with("<?") {
+            i = skip_to(text, s, "?>")?;
+        } else if rest.starts_with("<!") {
+            i = skip_to(text, s, ">")?;
+        } else if let Some(r) = rest.strip_prefix("</") {
+            let e = skip_to(text, s, ">")?;
+            let name = r[..e - s - 3].trim();
+            let Some(top) = open.pop() else {
+                return Err(format!(
+                    "line {}: </{name}> closes nothing",
+                    line_of(text, s) + 1
+                ));
+            };
+            if out[top].name != name {
+                return Err(format!(
+                    "line {}: </{name}> does not close <{}>",
+                    line_of(text, s) + 1,
+                    out[top].name
+                ));
+            }
+            out[top].close = Some(s);
+            i = e;
+        } else {
+            let mut j = s + 1;
+            let mut quote = None;
+            while j < b.len() {
+                match (quote, b[j]) {
+                    (None, b'"' | b'\'') => quote = Some(b[j]),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if j >= b.len() {
+                return Err(format!("line {}: unterminated tag", line_of(text, s) + 1));
+            }
+            let name: String = text[s + 1..j]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '/' && *c != '>')
+                .collect();
+            let self_closing = b[j - 1] == b'/';
+            out.push(Elem {
+                name,
+                depth: open.len(),
+                start: s,
+                open_end: j + 1,
+                close: None,
+            });
+            if !self_closing {
+                open.push(out.len() - 1);
+            }
+            i = j + 1;
+        }
+    }
+    if let Some(&top) = open.last() {
+        return Err(format!(
+            "line {}: <{}> is never closed",
+            line_of(text, out[top].start) + 1,
+            out[top].name
+        ));
+    }
+    Ok(out)
+}
+
+/// The root element, which must be `<root>`.
+pub fn root<'a>(elems: &'a [Elem], root: &str) -> Result<&'a Elem, String> {
+    let r = elems
+        .iter()
+        .find(|e| e.depth == 0)
+        .ok_or_else(|| format!("no <{root}> element"))?;
+    if r.name != root {
+        return Err(format!("the root element is <{}>, not <{root}>", r.name));
+    }
+    Ok(r)
+}
+
+/// The direct children of `parent` named `name`.
+pub fn children<'a>(elems: &'a [Elem], parent: &Elem, name: Option<&str>) -> Vec<&'a Elem> {
+    let end = parent.close.unwrap_or(parent.open_end);
+    elems
+        .iter()
+        .filter(|e| {
+            e.depth == parent.depth + 1
+                && e.start > parent.start
+                && e.start < end
+                && name.is_none_or(|n| e.name == n)
+        })
+        .collect()
+}
+
+/// The line of `</name>` of `e`, which must have nothing else on it.
+pub fn close_line(text: &str, d: &Doc, e: &Elem) -> Result<usize, String> {
+    let Some(c) = e.close else {
+        return Err(format!(
+            "line {}: <{}/> is empty; write it as <{0}></{0}> so artoken can add to it",
+            line_of(text, e.start) + 1,
+            e.name
+        ));
+    };
+    let l = line_of(text, c);
+    if d.text(l).trim() != format!("</{}>", e.name) {
+        return Err(format!(
+            "line {}: put </{}> on a line of its own so artoken can add before it",
+            l + 1,
+            e.name
+        ));
+    }
+    Ok(l)
+}
+
+/// The indentation step of the file: the first indented element line's indentation.
+pub fn step(d: &Doc) -> String {
+    d.lines
+        .iter()
+        .map(|l| indent_of(&l.text))
+        .find(|i| !i.is_empty())
+        .map(|i| if i.starts_with('\t') { "\t" } else { i })
+        .unwrap_or("  ")
+        .to_string()
+}
+
+/// `&`, `<`, `>`, `"`, `'` as entities.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// Where a block for container `name` (a child of the root) goes: before its `</name>`,
+/// adding the container as a scaffold when missing. Returns `(line, indent of the block's
+/// lines)`.
+pub fn container(d: &mut Doc, root_name: &str, name: &str) -> Result<(usize, String), String> {
+    let text = d.render();
+    let elems = elements(&text)?;
+    let r = root(&elems, root_name)?;
+    let unit = step(d);
+    if let Some(c) = children(&elems, r, Some(name)).first() {
+        let l = close_line(&text, d, c)?;
+        let inner = format!("{}{unit}", indent_of(d.text(l)));
+        return Ok((l, inner));
+    }
+    let rl = close_line(&text, d, r)?;
+    let base = format!("{}{unit}", indent_of(d.text(rl)));
+    let s = d.insert(
+        rl,
+        &base,
+        None,
+        "",
+        &[format!("{base}<{name}>"), format!("{base}</{name}>")],
+    );
+    Ok((s.begin + 2, format!("{base}{unit}")))
+}
+
+/// A whole file as a scaffold, for a file that is missing or empty.
+pub fn skeleton(d: &mut Doc, lines: &[String]) {
+    let at = d.len();
+    d.insert(at, "", None, "", lines);
+}
+
+/// A scaffold stays while a named block sits in it.
+pub fn needed(d: &Doc, b: &Block) -> bool {
+    d.has_named_inside(b).unwrap_or(true)
+}
+
+/// Removes what login added for `name`, and the scaffolds nothing needs any more.
+pub fn logout(text: &str, name: &str) -> Result<String, String> {
+    let mut d = Doc::parse(text, XML);
+    d.remove_named(name)?;
+    d.remove_unneeded_scaffolds(&needed)?;
+    Ok(d.render())
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn scans_elements_past_comments_and_cdata() {
+        let t = "<?xml version=\"1.0\"?>\n<!-- <servers> -->\n<a x=\"1>2\">\n  <b/><![CDATA[</a>]]>\n  <c>\n  </c>\n</a>\n";
+        let e = elements(t).unwrap();
+        let names: Vec<_> = e.iter().map(|e| (e.name.as_str(), e.depth)).collect();
+        assert_eq!(names, [("a", 0), ("b", 1), ("c", 1)]);
+        let r = root(&e, "a").unwrap();
+        assert_eq!(children(&e, r, Some("c")).len(), 1);
+        assert!(root(&e, "settings").unwrap_err().contains("<a>"));
+        assert!(elements("<a><b></a>").is_err());
+    }
+
+    /// Random XML around a root: comments, blank lines, other elements, CRLF or not.
+    pub fn arb_xml(root: &'static str) -> impl Strategy<Value = String> {
+        let line = prop_oneof![
+            Just(String::new()),
+            "  <!--[ a-z<>]{0,10}-->",
+            "  <[a-z]{1,5}>[a-z0-9]{0,5}</x>".prop_map(|s| {
+                let n: String = s[3..].chars().take_while(|c| *c != '>').collect();
+                s.replace("</x>", &format!("</{n}>"))
+            }),
+            "  <[a-z]{1,5}/>",
+        ];
+        (
+            prop::collection::vec(line.clone(), 0..5),
+            prop::collection::vec(line, 0..5),
+            prop::bool::ANY,
+            prop::bool::ANY,
+        )
+            .prop_map(move |(a, b, crlf, decl)| {
+                let eol = if crlf { "\r\n" } else { "\n" };
+                let mut v = Vec::new();
+                if decl {
+                    v.push("<?xml version=\"1.0\" encoding=\"utf-8\"?>".to_string());
+                }
+                v.push(format!("<{root}>"));
+                v.extend(a);
+                v.extend(b);
+                v.push(format!("</{root}>"));
+                v.join(eol) + eol
+            })
+    }
+}
