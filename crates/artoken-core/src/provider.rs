@@ -30,6 +30,8 @@ pub struct Settings {
     pub env_endpoint: Option<String>,
     /// How long to wait for another process's fetch.
     pub lock_timeout: Duration,
+    /// Bound on one AWS call, retries included (`ARTOKEN_TIMEOUT`, e.g. `10s`).
+    pub timeout: Duration,
 }
 
 impl Settings {
@@ -46,6 +48,11 @@ impl Settings {
             env_endpoint: nonempty("AWS_ENDPOINT_URL_CODEARTIFACT")
                 .or_else(|| nonempty("AWS_ENDPOINT_URL")),
             lock_timeout: Duration::from_secs(60),
+            timeout: nonempty("ARTOKEN_TIMEOUT")
+                .and_then(|t| crate::spec::parse_seconds(&t).ok())
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+                .unwrap_or(crate::source::DEFAULT_TIMEOUT),
         }
     }
 }
@@ -82,7 +89,7 @@ impl Provider {
             }
         });
         Provider {
-            source: TokenSource::new(settings.endpoint_override.clone()),
+            source: TokenSource::new(settings.endpoint_override.clone(), settings.timeout),
             settings,
             cache,
             warnings: Mutex::new(warnings),

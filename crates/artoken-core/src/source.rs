@@ -43,6 +43,10 @@ pub enum SourceError {
     Unreachable { endpoint: String, detail: String },
     #[error("timed out talking to {endpoint}: {detail}")]
     Timeout { endpoint: String, detail: String },
+    #[error(
+        "AWS refused the request because this machine's clock is off by more than 15 minutes: fix the clock (NTP) ({message})"
+    )]
+    ClockSkew { message: String },
     #[error("{operation} failed: {code}: {message}")]
     Service {
         operation: &'static str,
@@ -78,23 +82,28 @@ pub struct CallerIdentity {
 /// Talks to AWS through the SDK.
 pub struct TokenSource {
     endpoint_override: Option<String>,
+    timeout: Duration,
     configs: Mutex<HashMap<(Option<String>, Option<String>, Option<String>), SdkConfig>>,
 }
 
-/// Connect quickly or not at all; a whole call (with retries) within 30 s.
-fn timeouts() -> TimeoutConfig {
+/// Default bound on one whole call, retries included (`ARTOKEN_TIMEOUT` changes it).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connect quickly or not at all; each attempt within a third of the whole call's bound.
+fn timeouts(total: Duration) -> TimeoutConfig {
     TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .operation_attempt_timeout(Duration::from_secs(10))
-        .operation_timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(3).min(total))
+        .operation_attempt_timeout((total / 3).max(Duration::from_millis(100)))
+        .operation_timeout(total)
         .build()
 }
 
 impl TokenSource {
     /// `endpoint_override`: `--endpoint-url` (AWS_ENDPOINT_URL[_CODEARTIFACT] are read by the SDK).
-    pub fn new(endpoint_override: Option<String>) -> TokenSource {
+    pub fn new(endpoint_override: Option<String>, timeout: Duration) -> TokenSource {
         TokenSource {
             endpoint_override,
+            timeout,
             configs: Mutex::new(HashMap::new()),
         }
     }
@@ -109,7 +118,8 @@ impl TokenSource {
         if let Some(c) = self.configs.lock().unwrap().get(&key) {
             return Ok(c.clone());
         }
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts());
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts(self.timeout));
         if let Some(p) = &spec.profile {
             // A configured profile wins over AWS_ACCESS_KEY_ID in the environment (as with
             // boto3's `Session(profile_name=...)`), so its credentials are used explicitly.
@@ -329,6 +339,12 @@ where
                         retry_after: None,
                     }
                 }
+                "InvalidSignatureException" | "SignatureDoesNotMatch"
+                    if message.contains("Signature expired")
+                        || message.contains("Signature not yet current") =>
+                {
+                    SourceError::ClockSkew { message }
+                }
                 "UnrecognizedClientException"
                 | "InvalidClientTokenId"
                 | "InvalidSignatureException"
@@ -347,7 +363,7 @@ where
         }
         SdkError::TimeoutError(_) => SourceError::Timeout {
             endpoint: endpoint.to_string(),
-            detail: "no answer within 30s".into(),
+            detail: "no answer within the time allowed (ARTOKEN_TIMEOUT)".into(),
         },
         SdkError::DispatchFailure(d) => {
             let text = chain(&err);

@@ -35,6 +35,13 @@ impl App {
             explicit,
             env: &env_var,
         })?;
+        if let Some(t) = env_var("ARTOKEN_TIMEOUT").filter(|t| !t.is_empty()) {
+            match artoken_core::spec::parse_seconds(&t) {
+                Ok(s) if s > 0 => {}
+                Ok(_) => anyhow::bail!("ARTOKEN_TIMEOUT: must be more than 0 seconds"),
+                Err(e) => anyhow::bail!("ARTOKEN_TIMEOUT: {e}"),
+            }
+        }
         let mut settings = Settings::from_env(&env_var);
         if let Some(dir) = &global.cache_dir {
             settings.cache_dir = Some(dir.clone());
