@@ -10,10 +10,11 @@ use super::merge::{DraftRepo, EnvDef, EnvDefKind, Layer};
 use super::names;
 use super::origin::{Located, Slot};
 use super::resolved::EnvValue;
+use super::targets;
 use super::var_key::{display_names, var_names};
 use super::yaml::{Kind, Node};
 
-const TOP_FIELDS: [&str; 4] = ["default", "repositories", "env", "cache"];
+const TOP_FIELDS: [&str; 5] = ["default", "repositories", "env", "cache", "targets"];
 const REPOSITORY_FIELDS: [&str; 8] = [
     "domain",
     "owner",
@@ -60,6 +61,9 @@ pub(crate) fn layer(path: &Path, root: Option<&Node>) -> Result<Layer, ConfigErr
             }
             "repositories" => layer.repositories = repositories(&f, v)?,
             "env" => layer.env = env(&f, v)?,
+            "targets" => {
+                layer.targets = Some(Located::new(targets::targets(&f, v)?, f.origin(k.line)));
+            }
             _cache => {
                 for (ck, cv) in map(&f, v, "cache")? {
                     // `refresh_before`, the only field so far.
@@ -72,7 +76,7 @@ pub(crate) fn layer(path: &Path, root: Option<&Node>) -> Result<Layer, ConfigErr
     Ok(layer)
 }
 
-fn list(fields: &[&str]) -> String {
+pub(super) fn list(fields: &[&str]) -> String {
     fields
         .iter()
         .map(|f| format!("`{f}`"))
@@ -81,7 +85,7 @@ fn list(fields: &[&str]) -> String {
 }
 
 /// The key as one of `fields`, else an "unknown field" error at the key's line.
-fn field_name<'f>(
+pub(super) fn field_name<'f>(
     f: &InFile<'_>,
     key: &Node,
     parent: &str,
@@ -104,7 +108,11 @@ fn field_name<'f>(
     ))
 }
 
-fn map<'n>(f: &InFile<'_>, node: &'n Node, key: &str) -> Result<&'n [(Node, Node)], ConfigError> {
+pub(super) fn map<'n>(
+    f: &InFile<'_>,
+    node: &'n Node,
+    key: &str,
+) -> Result<&'n [(Node, Node)], ConfigError> {
     node.entries().ok_or_else(|| {
         f.invalid(
             node.line,
@@ -115,7 +123,7 @@ fn map<'n>(f: &InFile<'_>, node: &'n Node, key: &str) -> Result<&'n [(Node, Node
 }
 
 /// A string (an integer reads as its digits); null and `""` are `None`.
-fn text(f: &InFile<'_>, node: &Node, key: &str) -> Result<Option<String>, ConfigError> {
+pub(super) fn text(f: &InFile<'_>, node: &Node, key: &str) -> Result<Option<String>, ConfigError> {
     match &node.kind {
         Kind::Null => Ok(None),
         _ => node.text().map(Some).ok_or_else(|| {
@@ -432,7 +440,7 @@ mod tests {
         );
         assert_eq!(
             err("repository:\n  corp: {}\n"),
-            "/p/artoken.yml:1: (top level): unknown field `repository`, expected one of `default`, `repositories`, `env`, `cache`"
+            "/p/artoken.yml:1: (top level): unknown field `repository`, expected one of `default`, `repositories`, `env`, `cache`, `targets`"
         );
     }
 

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::spec::RepositorySpec;
+use crate::spec::{Format, RepositorySpec};
 
 use super::error::{ConfigError, one_line};
 use super::merge::{Draft, EnvDefKind};
 use super::origin::{Located, Slot};
 use super::resolved::{Config, EnvEntry, EnvValue, RepositoryOrigins};
+use super::targets::{Target, TargetDef};
 use super::var_key::display_names;
 
 fn get<T: Clone>(slot: &Slot<T>) -> Option<T> {
@@ -118,15 +119,73 @@ pub(crate) fn finish(draft: Draft) -> Result<Config, ConfigError> {
         });
     }
 
+    let targets = match draft.targets {
+        Some(list) => resolve_targets(list.value, &repositories, default.as_deref(), &names)?,
+        None => Vec::new(),
+    };
+
     Ok(Config {
         repositories,
         default,
         env,
         refresh_before: get(&draft.refresh_before),
+        targets,
         sources: draft.sources,
         origins,
         warnings: draft.warnings,
     })
+}
+
+/// Names each target's repository (its own, the default, or the only one) and checks that it
+/// has a pypi endpoint.
+fn resolve_targets(
+    defs: Vec<TargetDef>,
+    repositories: &BTreeMap<String, RepositorySpec>,
+    default: Option<&str>,
+    names: &[String],
+) -> Result<Vec<Target>, ConfigError> {
+    let mut out = Vec::new();
+    for (i, def) in defs.into_iter().enumerate() {
+        let invalid = |message: String| ConfigError::Invalid {
+            origin: def.origin.clone(),
+            key: format!("targets[{i}]"),
+            message,
+        };
+        let name = match def.repository.as_deref().or(default) {
+            Some(n) => n.to_string(),
+            None if repositories.len() == 1 => names[0].clone(),
+            None => {
+                return Err(invalid(format!(
+                    "names no `repository:` and there is no default ({})",
+                    configured(names)
+                )));
+            }
+        };
+        let Some(spec) = repositories.get(&name) else {
+            return Err(invalid(format!(
+                "no repository named `{}` ({})",
+                one_line(&name),
+                configured(names)
+            )));
+        };
+        if spec.repository.is_none() {
+            return Err(invalid(format!(
+                "repository `{name}` names no CodeArtifact `repository:` (it is token-only), so it has no index URL"
+            )));
+        }
+        if spec.format != Format::Pypi {
+            return Err(invalid(format!(
+                "repository `{name}` has format {}; targets hold pip index URLs (format pypi)",
+                spec.format
+            )));
+        }
+        out.push(Target {
+            location: def.location,
+            repository: name,
+            origin: def.origin,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

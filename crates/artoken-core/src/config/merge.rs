@@ -13,6 +13,7 @@ use crate::spec::{Format, TokenDuration};
 
 use super::origin::{Origin, Slot};
 use super::resolved::EnvValue;
+use super::targets::TargetsSlot;
 use super::wev::WevVar;
 
 /// One repository as the layers so far describe it.
@@ -95,6 +96,7 @@ pub(crate) struct Layer {
     pub refresh_before: Slot<u64>,
     pub repositories: Vec<(String, DraftRepo)>,
     pub env: Vec<EnvDef>,
+    pub targets: TargetsSlot,
 }
 
 /// Everything merged so far.
@@ -104,6 +106,8 @@ pub(crate) struct Draft {
     pub refresh_before: Slot<u64>,
     pub repositories: BTreeMap<String, DraftRepo>,
     pub env: Vec<EnvDef>,
+    /// The last `targets:` list written.
+    pub targets: TargetsSlot,
     /// Files read, in order.
     pub sources: Vec<PathBuf>,
     /// Things worth telling but not worth failing for.
@@ -115,6 +119,9 @@ impl Draft {
     pub fn apply(&mut self, layer: Layer) {
         over(&mut self.default, layer.default);
         over(&mut self.refresh_before, layer.refresh_before);
+        if layer.targets.is_some() {
+            self.targets = layer.targets;
+        }
         for (name, repo) in layer.repositories {
             self.repositories.entry(name).or_default().merge_from(repo);
         }

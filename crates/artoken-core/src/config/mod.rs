@@ -33,6 +33,10 @@
 //! cache:
 //!   refresh_before: 15m         # refresh a token once less than this (or a quarter of its
 //!                               # life) is left; at most 12h
+//! targets:                      # what `artoken refresh` keeps current (see [`targets`])
+//!   - s3: s3://mwaa-bucket/requirements/codeartifact.txt
+//!     repository: corp          # optional: `default:` or the only one; format pypi
+//!   - file: constraints/requirements.txt   # relative to this file's directory
 //! ```
 //!
 //! Merging across files: maps merge deeply, so a repository merges field by field (the shared
@@ -69,6 +73,7 @@ mod names;
 mod origin;
 mod read;
 mod resolved;
+pub mod targets;
 mod var_key;
 pub mod wev;
 mod yaml;
@@ -81,6 +86,7 @@ pub use error::ConfigError;
 pub use origin::Origin;
 pub use read::MAX_BYTES;
 pub use resolved::{Config, EnvEntry, EnvValue, RepositoryOrigins};
+pub use targets::{Target, TargetLocation};
 
 /// What [`load`] reads.
 pub struct LoadOptions<'a> {
@@ -585,6 +591,56 @@ mod tests {
         assert_eq!(c.repository(Some("b")).unwrap().name, "b");
         s.write("work/team/proj/artoken.user.yml", "default: b\n");
         assert_eq!(s.load().unwrap().repository(None).unwrap().name, "b");
+    }
+
+    #[test]
+    fn targets_resolve_their_repository() {
+        let s = Sandbox::new();
+        let p = s.write(
+            "work/team/proj/artoken.yml",
+            "repositories:\n  corp: {domain: corp, repository: py}\n  js: {domain: corp, repository: npm, format: npm}\n  tok: {domain: corp}\ndefault: corp\ntargets:\n  - s3: s3://bkt/req.txt\n  - file: sub/r.txt\n    repository: corp\n",
+        );
+        let c = s.load().unwrap();
+        assert_eq!(c.targets.len(), 2);
+        assert_eq!(c.targets[0].repository, "corp");
+        assert_eq!(c.targets[0].location.to_string(), "s3://bkt/req.txt");
+        assert_eq!(
+            c.targets[1].location,
+            TargetLocation::File(s.cwd.join("sub/r.txt"))
+        );
+        assert_eq!(
+            c.targets[1].origin.to_string(),
+            format!("{}:8", p.display())
+        );
+        for (repo, want) in [
+            (
+                "js",
+                "repository `js` has format npm; targets hold pip index URLs (format pypi)",
+            ),
+            (
+                "tok",
+                "repository `tok` names no CodeArtifact `repository:` (it is token-only), so it has no index URL",
+            ),
+            (
+                "nope",
+                "no repository named `nope` (configured: corp, js, tok)",
+            ),
+        ] {
+            s.write(
+                "work/team/proj/artoken.user.yml",
+                &format!("targets:\n  - {{s3: s3://bkt/k, repository: {repo}}}\n"),
+            );
+            assert_eq!(
+                s.load().unwrap_err().to_string(),
+                format!(
+                    "{}:2: targets[0]: {want}",
+                    s.cwd.join("artoken.user.yml").display()
+                )
+            );
+        }
+        // A later file's list replaces the earlier one; [] clears it.
+        s.write("work/team/proj/artoken.user.yml", "targets: []\n");
+        assert!(s.load().unwrap().targets.is_empty());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::spec::RepositorySpec;
 
 use super::error::ConfigError;
 use super::origin::Origin;
+use super::targets::Target;
 
 /// The merged, checked configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +22,8 @@ pub struct Config {
     pub env: Vec<EnvEntry>,
     /// Refresh a token when less than this many seconds of its life are left.
     pub refresh_before: Option<u64>,
+    /// What `artoken refresh` keeps current, in file order.
+    pub targets: Vec<Target>,
     /// The files read, lowest precedence first.
     pub sources: Vec<PathBuf>,
     /// Where each repository was defined, and where each of its fields was last set.
@@ -124,6 +127,7 @@ mod tests {
             default: default.map(Into::into),
             env: Vec::new(),
             refresh_before: None,
+            targets: Vec::new(),
             sources: vec![PathBuf::from("/p/artoken.yml")],
             origins: BTreeMap::new(),
             warnings: Vec::new(),

@@ -1,0 +1,20 @@
+//! artoken's AWS side: Glue job runs with a fresh index URL, the token inside requirements files
+//! in S3 (MWAA) and on disk, the refresher for many such targets, and the Lambda handler's logic.
+//!
+//! S3 and Glue calls go through the official SDK clients, built from the same `SdkConfig` the
+//! core's token source uses for the repository (profile, role, region), with
+//! `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_GLUE` honoured.
+
+pub mod context;
+pub mod error;
+pub mod glue;
+pub mod index_url;
+pub mod installer;
+pub mod lambda;
+pub mod refresh;
+pub mod rewrite;
+pub mod s3;
+
+pub use context::{Aws, Endpoints, RepoAuth};
+pub use error::AwsError;
+pub use installer::Mode;

@@ -1,0 +1,228 @@
+//! The refresher: the token in each target (an S3 object or a local file) brought up to date,
+//! one outcome per target.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use artoken_core::RepositorySpec;
+use artoken_core::config::{Config, TargetLocation};
+
+use crate::context::{Aws, RepoAuth};
+use crate::error::{AwsError, one_line};
+use crate::rewrite::{Rewrite, rewrite};
+use crate::s3::{self, S3Object};
+
+/// Where a target lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    S3(S3Object),
+    File(PathBuf),
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::S3(o) => o.fmt(f),
+            Place::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+impl From<&TargetLocation> for Place {
+    fn from(l: &TargetLocation) -> Place {
+        match l {
+            TargetLocation::S3 { bucket, key } => Place::S3(S3Object::new(bucket, key)),
+            TargetLocation::File(p) => Place::File(p.clone()),
+        }
+    }
+}
+
+/// A target and the repository whose token it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub place: Place,
+    /// A configured repository name; `None`: the default.
+    pub repository: Option<String>,
+}
+
+/// How to refresh.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// The token written must stay valid at least this long (seconds).
+    pub min_validity: u64,
+    /// Read and compute, write nothing.
+    pub dry_run: bool,
+}
+
+/// What refreshing one target did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub place: Place,
+    pub repository: String,
+    pub rewrite: Rewrite,
+    pub written: bool,
+    /// Reads made (more than 1: someone else wrote in between).
+    pub attempts: u32,
+    pub expires_at: i64,
+    pub dry_run: bool,
+}
+
+impl Outcome {
+    /// `updated 2 index lines (repository corp, token valid until 2026-...Z)`, or `up to date, 2
+    /// index lines (...)`.
+    pub fn summary(&self) -> String {
+        let lines = match self.rewrite.index_lines {
+            1 => "1 index line".to_string(),
+            n => format!("{n} index lines"),
+        };
+        let what = if self.written {
+            format!("updated {lines}")
+        } else if self.dry_run && self.rewrite.changed() {
+            format!("would update {} of {lines}", self.rewrite.changes.len())
+        } else {
+            format!("up to date, {lines}")
+        };
+        let retried = if self.attempts > 1 {
+            format!(", after {} reads: it changed meanwhile", self.attempts)
+        } else {
+            String::new()
+        };
+        format!(
+            "{what} (repository {}, token valid until {}{retried})",
+            self.repository,
+            artoken_core::human::utc(self.expires_at)
+        )
+    }
+}
+
+/// The jobs for the configured `targets:`.
+pub fn configured_jobs(config: &Config) -> Vec<Job> {
+    config
+        .targets
+        .iter()
+        .map(|t| Job {
+            place: Place::from(&t.location),
+            repository: Some(t.repository.clone()),
+        })
+        .collect()
+}
+
+/// Refreshes one target.
+pub async fn refresh_one(
+    aws: &Aws<'_>,
+    config: &Config,
+    job: &Job,
+    options: Options,
+) -> Result<Outcome, AwsError> {
+    let spec = config
+        .repository(job.repository.as_deref())
+        .map_err(|e| AwsError::Invalid(e.to_string()))?;
+    refresh_with(aws, spec, &job.place, options).await
+}
+
+/// Refreshes one target with the given repository.
+pub async fn refresh_with(
+    aws: &Aws<'_>,
+    spec: &RepositorySpec,
+    place: &Place,
+    options: Options,
+) -> Result<Outcome, AwsError> {
+    let auth = aws.auth(spec, options.min_validity).await?;
+    let (rw, written, attempts) = match place {
+        Place::S3(obj) => refresh_s3(aws, spec, obj, &auth, options.dry_run).await?,
+        Place::File(path) => refresh_file(path, &auth, options.dry_run)?,
+    };
+    if rw.index_lines == 0 {
+        return Err(AwsError::NoIndexLines {
+            target: place.to_string(),
+            repository: spec.name.clone(),
+            endpoint: auth.repo.endpoint().to_string(),
+        });
+    }
+    Ok(Outcome {
+        place: place.clone(),
+        repository: spec.name.clone(),
+        rewrite: rw,
+        written,
+        attempts,
+        expires_at: auth.token.expires_at,
+        dry_run: options.dry_run,
+    })
+}
+
+/// Refreshes every job; outcomes in order, each a success or an error line.
+pub async fn refresh_all(
+    aws: &Aws<'_>,
+    config: &Config,
+    jobs: &[Job],
+    options: Options,
+) -> Vec<(Job, Result<Outcome, AwsError>)> {
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let r = refresh_one(aws, config, job, options).await;
+        if let Err(e) = &r {
+            tracing::debug!("{}: {}", job.place, one_line(e));
+        }
+        out.push((job.clone(), r));
+    }
+    out
+}
+
+async fn refresh_s3(
+    aws: &Aws<'_>,
+    spec: &RepositorySpec,
+    obj: &S3Object,
+    auth: &RepoAuth,
+    dry_run: bool,
+) -> Result<(Rewrite, bool, u32), AwsError> {
+    let client = aws.s3(spec).await?;
+    let edit = |bytes: &[u8]| {
+        let rw = rewrite(bytes, &auth.repo, &auth.token.token);
+        let new = (rw.changed() && rw.index_lines > 0).then(|| rw.bytes.clone());
+        Ok((new, rw))
+    };
+    if dry_run {
+        let bytes = s3::get(&client, obj).await?;
+        let (_, rw) = edit(&bytes)?;
+        return Ok((rw, false, 1));
+    }
+    let u = s3::update(&client, obj, edit).await?;
+    Ok((u.value, u.written, u.attempts))
+}
+
+/// A local file: rewritten atomically (mode 0600: it holds a token) when its index lines
+/// change, after checking nobody changed it since it was read.
+fn refresh_file(
+    path: &Path,
+    auth: &RepoAuth,
+    dry_run: bool,
+) -> Result<(Rewrite, bool, u32), AwsError> {
+    let file_err = |what: &'static str| {
+        move |source| AwsError::File {
+            path: path.to_path_buf(),
+            what,
+            source,
+        }
+    };
+    // Write through a symlink to the file it points at.
+    let real = std::fs::canonicalize(path).map_err(file_err("cannot read"))?;
+    for attempt in 1..=s3::MAX_ATTEMPTS {
+        let bytes = std::fs::read(&real).map_err(file_err("cannot read"))?;
+        let rw = rewrite(&bytes, &auth.repo, &auth.token.token);
+        if dry_run || !rw.changed() {
+            return Ok((rw, false, attempt));
+        }
+        let again = std::fs::read(&real).map_err(file_err("cannot read"))?;
+        if again != bytes {
+            continue;
+        }
+        artoken_core::atomic::write_atomic(&real, &rw.bytes, 0o600)
+            .map_err(file_err("cannot write"))?;
+        return Ok((rw, true, attempt));
+    }
+    Err(AwsError::Invalid(format!(
+        "{}: gave up after {} attempts: the file changed between every read and write",
+        path.display(),
+        s3::MAX_ATTEMPTS
+    )))
+}
