@@ -57,12 +57,12 @@ mod tests {
             "X=1\n# c\nexport UV_INDEX_A_PASSWORD=old\n",
             "X=1\r\nY=2",
         ] {
-            let once = login(t, "a", &vars("tok1")).unwrap();
-            assert!(once.contains("UV_INDEX_A_PASSWORD=tok1"));
+            let once = login(t, "a", &vars("TKNONE")).unwrap();
+            assert!(once.contains("UV_INDEX_A_PASSWORD=TKNONE"));
             assert_eq!(
-                login(&once, "a", &vars("tok2"))
+                login(&once, "a", &vars("TKNTWO"))
                     .unwrap()
-                    .replace("tok2", "tok1"),
+                    .replace("TKNTWO", "TKNONE"),
                 once
             );
             assert_eq!(logout(&once, "a").unwrap(), t);

@@ -96,16 +96,18 @@ mod tests {
             &SETTINGS.replace('\n', "\r\n"),
             "<settings>\n  <offline>false</offline>\n</settings>",
         ] {
-            let once = login(t, "a", "tok1").unwrap();
-            assert!(once.contains("<password>tok1</password>"), "{once}");
+            let once = login(t, "a", "TKNONE").unwrap();
+            assert!(once.contains("<password>TKNONE</password>"), "{once}");
             xml::elements(&once).unwrap();
-            assert_eq!(login(&once, "a", "tok1").unwrap(), once);
+            assert_eq!(login(&once, "a", "TKNONE").unwrap(), once);
             assert_eq!(
-                login(&once, "a", "tok2").unwrap().replace("tok2", "tok1"),
+                login(&once, "a", "TKNTWO")
+                    .unwrap()
+                    .replace("TKNTWO", "TKNONE"),
                 once
             );
             assert_eq!(logout(&once, "a").unwrap(), t);
-            let both = login(&once, "b", "tok1").unwrap();
+            let both = login(&once, "b", "TKNONE").unwrap();
             assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), t);
             assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), t);
         }
@@ -113,7 +115,7 @@ mod tests {
 
     #[test]
     fn goes_into_servers_with_the_files_indentation() {
-        let once = login(SETTINGS, "a", "tok1").unwrap();
+        let once = login(SETTINGS, "a", "TKNONE").unwrap();
         assert!(once.contains("        </server>\n        <!-- >>> artoken:a server >>> -->\n        <server>\n            <id>a</id>\n"), "{once}");
         assert!(
             login(SETTINGS, "other", "t")
@@ -128,10 +130,10 @@ mod tests {
     proptest! {
         #[test]
         fn logout_undoes_login(text in xml::tests::arb_xml("settings")) {
-            let once = login(&text, "a", "tok1").unwrap();
+            let once = login(&text, "a", "TKNONE").unwrap();
             xml::elements(&once).unwrap();
             prop_assert_eq!(logout(&once, "a").unwrap(), text.clone());
-            prop_assert_eq!(login(&once, "a", "tok2").unwrap().replace("tok2", "tok1"), once);
+            prop_assert_eq!(login(&once, "a", "TKNTWO").unwrap().replace("TKNTWO", "TKNONE"), once);
         }
     }
 }

@@ -59,6 +59,10 @@ pub fn login(
             continue;
         }
         let next = starts.get(n + 1).copied().unwrap_or(d.len());
+        // Never past a line of artoken's.
+        let next = (s + 1..next)
+            .find(|&i| tags[i] != Tag::User)
+            .unwrap_or(next);
         let end = (s + 1..next)
             .rev()
             .find(|&i| !d.text(i).trim().is_empty() && !d.text(i).trim_start().starts_with('#'))
@@ -105,22 +109,22 @@ mod tests {
             NETRC,
             &NETRC.replace('\n', "\r\n"),
         ] {
-            let once = login(t, "a", H, "aws", "tok1").unwrap();
+            let once = login(t, "a", H, "aws", "TKNONE").unwrap();
             assert_eq!(
-                login(&once, "a", H, "aws", "tok2")
+                login(&once, "a", H, "aws", "TKNTWO")
                     .unwrap()
-                    .replace("tok2", "tok1"),
+                    .replace("TKNTWO", "TKNONE"),
                 once
             );
             assert_eq!(logout(&once, "a").unwrap(), t);
-            let both = login(&once, "b", "other.example", "token", "tok1").unwrap();
+            let both = login(&once, "b", "other.example", "token", "TKNONE").unwrap();
             assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), t);
         }
-        let once = login(NETRC, "a", H, "aws", "tok1").unwrap();
+        let once = login(NETRC, "a", H, "aws", "TKNONE").unwrap();
         assert!(once.contains(&format!("# artoken-was: machine {H}\n# artoken-was:   login aws\n# artoken-was:   password OLD\n")), "{once}");
         assert!(
             once.contains(&format!(
-                "machine {H} login aws password tok1\n# <<< artoken:a machine <<<\ndefault "
+                "machine {H} login aws password TKNONE\n# <<< artoken:a machine <<<\ndefault "
             )),
             "{once}"
         );
@@ -134,5 +138,15 @@ mod tests {
             )
             .is_err()
         );
+        // Another repository's entry right after the user's own one stays whole.
+        let t = format!("machine {H}\n  password OLD\ndefault login x\n");
+        let b = login(&t, "b", "other.example", "aws", "TKNONE").unwrap();
+        let both = login(&b, "a", H, "aws", "TKNONE").unwrap();
+        assert!(
+            both.contains("machine other.example login aws password TKNONE\n"),
+            "{both}"
+        );
+        assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), t);
+        assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), t);
     }
 }

@@ -111,18 +111,18 @@ mod tests {
             &BUSY.replace('\n', "\r\n"),
             "a=1\n[section]\nb=2\n",
         ] {
-            let once = login(t, "a", R1, "tok1", None).unwrap();
-            assert_eq!(login(&once, "a", R1, "tok1", None).unwrap(), once);
+            let once = login(t, "a", R1, "TKNONE", None).unwrap();
+            assert_eq!(login(&once, "a", R1, "TKNONE", None).unwrap(), once);
             assert_eq!(
-                login(&once, "a", R1, "tok2", None)
+                login(&once, "a", R1, "TKNTWO", None)
                     .unwrap()
-                    .replace("tok2", "tok1"),
+                    .replace("TKNTWO", "TKNONE"),
                 once
             );
             assert_eq!(logout(&once, "a").unwrap(), t);
-            let both = login(&once, "b", R2, "tok1", Some("@corp")).unwrap();
+            let both = login(&once, "b", R2, "TKNONE", Some("@corp")).unwrap();
             assert!(both.contains(&format!("@corp:registry={R2}")));
-            assert!(both.contains("//127.0.0.1:9000/corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/b/:_authToken=tok1"));
+            assert!(both.contains("//127.0.0.1:9000/corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/b/:_authToken=TKNONE"));
             assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), t);
             assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), t);
         }
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn the_users_registry_and_old_token_are_switched_off() {
-        let out = login(BUSY, "a", R1, "tok1", None).unwrap();
+        let out = login(BUSY, "a", R1, "TKNONE", None).unwrap();
         assert!(
             out.contains("# artoken-was: registry=https://registry.npmjs.org/\n"),
             "{out}"

@@ -147,21 +147,21 @@ mod tests {
     #[test]
     fn roundtrips() {
         for t in ["", CONFIG, &CONFIG.replace("\r\n", "\n")] {
-            let once = login(t, "a", URL, "tok1").unwrap();
+            let once = login(t, "a", URL, "TKNONE").unwrap();
             xml::elements(&once).unwrap();
             assert!(
-                once.contains("<add key=\"ClearTextPassword\" value=\"tok1\" />"),
+                once.contains("<add key=\"ClearTextPassword\" value=\"TKNONE\" />"),
                 "{once}"
             );
-            assert_eq!(login(&once, "a", URL, "tok1").unwrap(), once);
+            assert_eq!(login(&once, "a", URL, "TKNONE").unwrap(), once);
             assert_eq!(
-                login(&once, "a", URL, "tok2")
+                login(&once, "a", URL, "TKNTWO")
                     .unwrap()
-                    .replace("tok2", "tok1"),
+                    .replace("TKNTWO", "TKNONE"),
                 once
             );
             assert_eq!(logout(&once, "a").unwrap(), t);
-            let both = login(&once, "b", URL, "tok1").unwrap();
+            let both = login(&once, "b", URL, "TKNONE").unwrap();
             assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), t);
             assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), t);
         }
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn sources_and_credentials() {
-        let once = login(CONFIG, "a", URL, "tok1").unwrap();
+        let once = login(CONFIG, "a", URL, "TKNONE").unwrap();
         assert!(once.contains(&format!("    <add key=\"a\" value=\"{URL}\" />\r\n    <!-- <<< artoken:a source <<< -->\r\n  </packageSources>")), "{once}");
         assert!(once.contains("  <packageSourceCredentials>\r\n"), "{once}");
         assert!(
@@ -184,10 +184,10 @@ mod tests {
     proptest! {
         #[test]
         fn logout_undoes_login(text in xml::tests::arb_xml("configuration")) {
-            let once = login(&text, "a", URL, "tok1").unwrap();
+            let once = login(&text, "a", URL, "TKNONE").unwrap();
             xml::elements(&once).unwrap();
             prop_assert_eq!(logout(&once, "a").unwrap(), text.clone());
-            prop_assert_eq!(login(&once, "a", URL, "tok2").unwrap().replace("tok2", "tok1"), once);
+            prop_assert_eq!(login(&once, "a", URL, "TKNTWO").unwrap().replace("TKNTWO", "TKNONE"), once);
         }
     }
 }

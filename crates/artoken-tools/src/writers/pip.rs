@@ -27,7 +27,11 @@ pub fn login(text: &str, name: &str, url: &str, extra: bool) -> Result<String, S
     if !extra {
         for k in key_lines(&d, &tags, &global, INDEX).into_iter().rev() {
             if tags[k] == Tag::User {
-                let last = value_last(&d, &tags, k);
+                // The value's lines, never past a line of artoken's.
+                let last = (k + 1..=value_last(&d, &tags, k))
+                    .take_while(|&i| tags[i] == Tag::User)
+                    .last()
+                    .unwrap_or(k);
                 d.switch_off(k, last + 1, name);
             } else {
                 return Err(taken_by(&d, k, INDEX)?);
@@ -131,12 +135,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const U1: &str =
-        "https://aws:tok1@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/a/simple/";
-    const U2: &str =
-        "https://aws:tok2@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/a/simple/";
-    const V1: &str =
-        "https://aws:tok1@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/b/simple/";
+    const U1: &str = "https://aws:TKNONE@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/a/simple/";
+    const U2: &str = "https://aws:TKNTWO@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/a/simple/";
+    const V1: &str = "https://aws:TKNONE@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/b/simple/";
 
     const BUSY: &str = "# my pip config\n; with comments\n\n[global]\n# timeouts\ntimeout = 60\nindex-url = https://pypi.org/simple\n    # odd\n\n[install]\n; keep\ntrusted-host = example.com\n";
 
@@ -150,7 +151,7 @@ mod tests {
         );
         let refreshed = login(&once, "a", U2, extra).unwrap();
         assert_eq!(
-            refreshed.replace("tok2", "tok1"),
+            refreshed.replace("TKNTWO", "TKNONE"),
             once,
             "a new token changes only the token"
         );
@@ -210,7 +211,7 @@ mod tests {
         );
         // a refreshed token for `a` does not move it
         let again = login(&two, "a", U2, false).unwrap();
-        assert_eq!(again.replace("tok2", "tok1"), two);
+        assert_eq!(again.replace("TKNTWO", "TKNONE"), two);
         assert_eq!(logout(&logout(&two, "a").unwrap(), "b").unwrap(), BUSY);
         assert_eq!(logout(&logout(&two, "b").unwrap(), "a").unwrap(), BUSY);
         // two extras, either order out
@@ -271,7 +272,7 @@ mod tests {
             let once = login(&text, "a", U1, extra).unwrap();
             prop_assert_eq!(logout(&once, "a").unwrap(), text.clone());
             let again = login(&once, "a", U2, extra).unwrap();
-            prop_assert_eq!(again.replace("tok2", "tok1"), once.clone());
+            prop_assert_eq!(again.replace("TKNTWO", "TKNONE"), once.clone());
             let both = login(&once, "b", V1, true).unwrap();
             prop_assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), text.clone());
             prop_assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), text);

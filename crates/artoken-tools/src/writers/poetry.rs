@@ -58,17 +58,17 @@ mod tests {
         let auth = login_auth(
             "# auth\n[http-basic.other]\nusername = \"x\"\n",
             "a",
-            "tok1",
+            "TKNONE",
         )
         .unwrap();
         assert!(
-            auth.contains("[http-basic.a]\nusername = \"aws\"\npassword = \"tok1\"\n"),
+            auth.contains("[http-basic.a]\nusername = \"aws\"\npassword = \"TKNONE\"\n"),
             "{auth}"
         );
         assert_eq!(
-            login_auth(&auth, "a", "tok2")
+            login_auth(&auth, "a", "TKNTWO")
                 .unwrap()
-                .replace("tok2", "tok1"),
+                .replace("TKNTWO", "TKNONE"),
             auth
         );
         assert_eq!(
@@ -92,8 +92,8 @@ mod tests {
         fn logout_undoes_login(text in super::super::toml::tests::arb_toml()) {
             let once = login_source(&text, "a", URL, true).unwrap();
             prop_assert_eq!(logout(&once, "a").unwrap(), text.clone());
-            let auth = login_auth(&text, "a", "tok1").unwrap();
-            prop_assert_eq!(login_auth(&auth, "a", "tok2").unwrap().replace("tok2", "tok1"), auth.clone());
+            let auth = login_auth(&text, "a", "TKNONE").unwrap();
+            prop_assert_eq!(login_auth(&auth, "a", "TKNTWO").unwrap().replace("TKNTWO", "TKNONE"), auth.clone());
             prop_assert_eq!(logout(&auth, "a").unwrap(), text);
         }
     }

@@ -64,7 +64,7 @@ pub fn login(text: &str, name: &str, url: &str, token: &str) -> Result<String, S
         match tags[i] {
             Tag::User => {
                 let mut end = i + 1;
-                while end < d.len() && ks[end].is_none() && end > 0 && {
+                while end < d.len() && tags[end] == Tag::User && ks[end].is_none() && {
                     let prev = &d.lines[end - 1].text;
                     prev.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1
                 } {
@@ -105,23 +105,23 @@ mod tests {
     #[test]
     fn roundtrips_and_side_by_side() {
         for t in ["", PROPS, &PROPS.replace('\n', "\r\n")] {
-            let once = login(t, "a", URL, "tok1").unwrap();
-            assert!(once.contains("codeartifactToken=tok1"), "{once}");
+            let once = login(t, "a", URL, "TKNONE").unwrap();
+            assert!(once.contains("codeartifactToken=TKNONE"), "{once}");
             assert!(once.contains("codeartifact.a.url=https\\://corp"), "{once}");
             assert_eq!(
-                login(&once, "a", URL, "tok2")
+                login(&once, "a", URL, "TKNTWO")
                     .unwrap()
-                    .replace("tok2", "tok1"),
+                    .replace("TKNTWO", "TKNONE"),
                 once
             );
             assert_eq!(logout(&once, "a").unwrap(), t);
-            let both = login(&once, "b", URL, "tok1").unwrap();
+            let both = login(&once, "b", URL, "TKNONE").unwrap();
             assert_eq!(both.matches("\ncodeartifactToken=").count(), 1, "{both}");
-            assert!(both.contains("codeartifact.b.token=tok1"));
+            assert!(both.contains("codeartifact.b.token=TKNONE"));
             assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), t);
             assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), t);
         }
-        let once = login(PROPS, "a", URL, "tok1").unwrap();
+        let once = login(PROPS, "a", URL, "TKNONE").unwrap();
         assert!(
             once.contains("# artoken-was: codeartifactToken=OLD\n"),
             "{once}"

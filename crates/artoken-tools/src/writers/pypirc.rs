@@ -107,12 +107,12 @@ mod tests {
             "[pypi]\nusername = x",
             "[distutils]\n# none\n[x]\ny=1\n",
         ] {
-            let once = login(t, "ca", URL, "tok1").unwrap();
-            assert_eq!(login(&once, "ca", URL, "tok1").unwrap(), once);
-            let again = login(&once, "ca", URL, "tok2").unwrap();
-            assert_eq!(again.replace("tok2", "tok1"), once);
+            let once = login(t, "ca", URL, "TKNONE").unwrap();
+            assert_eq!(login(&once, "ca", URL, "TKNONE").unwrap(), once);
+            let again = login(&once, "ca", URL, "TKNTWO").unwrap();
+            assert_eq!(again.replace("TKNTWO", "TKNONE"), once);
             assert_eq!(logout(&once, "ca").unwrap(), t);
-            let both = login(&once, "cb", URL, "tok1").unwrap();
+            let both = login(&once, "cb", URL, "TKNONE").unwrap();
             assert_eq!(logout(&logout(&both, "ca").unwrap(), "cb").unwrap(), t);
             assert_eq!(logout(&logout(&both, "cb").unwrap(), "ca").unwrap(), t);
         }
@@ -120,12 +120,12 @@ mod tests {
 
     #[test]
     fn the_section_and_the_server_list() {
-        let out = login(BUSY, "ca", URL, "tok1").unwrap();
+        let out = login(BUSY, "ca", URL, "TKNONE").unwrap();
         assert!(
             out.contains("    internal\n# >>> artoken:ca index-servers >>>\n    ca\n"),
             "{out}"
         );
-        assert!(out.ends_with(&format!("[ca]\nrepository = {URL}\nusername = aws\npassword = tok1\n# <<< artoken:ca section <<<\n")), "{out}");
+        assert!(out.ends_with(&format!("[ca]\nrepository = {URL}\nusername = aws\npassword = TKNONE\n# <<< artoken:ca section <<<\n")), "{out}");
         let fresh = login("", "ca", URL, "t").unwrap();
         assert!(
             fresh.starts_with(
@@ -159,9 +159,9 @@ mod tests {
     proptest! {
         #[test]
         fn logout_undoes_login(text in arb_file()) {
-            let once = login(&text, "ca", URL, "tok1").unwrap();
+            let once = login(&text, "ca", URL, "TKNONE").unwrap();
             prop_assert_eq!(logout(&once, "ca").unwrap(), text.clone());
-            prop_assert_eq!(login(&once, "ca", URL, "tok2").unwrap().replace("tok2", "tok1"), once);
+            prop_assert_eq!(login(&once, "ca", URL, "TKNTWO").unwrap().replace("TKNTWO", "TKNONE"), once);
         }
     }
 }

@@ -59,6 +59,28 @@ fn extent(d: &Doc, tags: &[Tag], k: usize) -> usize {
     last
 }
 
+/// The user's own lines that belong to the entry on line `k` (more indented than it), for
+/// switching them off: never past a line of artoken's.
+fn user_extent(d: &Doc, tags: &[Tag], k: usize) -> usize {
+    let base = indent_of(d.text(k)).len();
+    let mut last = k;
+    for i in k + 1..d.len() {
+        let t = d.text(i);
+        if tags[i] != Tag::User {
+            break;
+        }
+        if is_blank_or_comment(t) {
+            continue;
+        }
+        if indent_of(t).len() > base {
+            last = i;
+        } else {
+            break;
+        }
+    }
+    last
+}
+
 /// The top-level line for `key`, if any (the tool's view: the user's and artoken's lines).
 fn find_top(d: &Doc, tags: &[Tag], key: &str) -> Option<usize> {
     (0..d.len())
@@ -125,7 +147,7 @@ pub fn login(
                     k + 1
                 ));
             }
-            let last = extent(&d, &tags, k);
+            let last = user_extent(&d, &tags, k);
             d.switch_off(k, last + 1, name);
         }
     }
@@ -165,14 +187,7 @@ pub fn login(
                             c + 1
                         ));
                     }
-                    let end = (c + 1..=last)
-                        .take_while(|&i| {
-                            is_blank_or_comment(d.text(i))
-                                || indent_of(d.text(i)).len() > indent.len()
-                        })
-                        .last()
-                        .unwrap_or(c);
-                    off.push((c, end));
+                    off.push((c, user_extent(&d, &tags, c)));
                 }
             }
             for &(c, end) in off.iter().rev() {
@@ -228,16 +243,16 @@ mod tests {
     fn roundtrips_refreshes_and_side_by_side() {
         for t in ["", "a: 1", BUSY, &BUSY.replace('\n', "\r\n")] {
             for scope in [None, Some("@corp")] {
-                let once = login(t, "a", R1, "tok1", scope).unwrap();
-                assert_eq!(login(&once, "a", R1, "tok1", scope).unwrap(), once);
+                let once = login(t, "a", R1, "TKNONE", scope).unwrap();
+                assert_eq!(login(&once, "a", R1, "TKNONE", scope).unwrap(), once);
                 assert_eq!(
-                    login(&once, "a", R1, "tok2", scope)
+                    login(&once, "a", R1, "TKNTWO", scope)
                         .unwrap()
-                        .replace("tok2", "tok1"),
+                        .replace("TKNTWO", "TKNONE"),
                     once
                 );
                 assert_eq!(logout(&once, "a").unwrap(), t);
-                let both = login(&once, "b", R2, "tok1", Some("@b")).unwrap();
+                let both = login(&once, "b", R2, "TKNONE", Some("@b")).unwrap();
                 assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), t);
                 assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), t);
             }
@@ -246,14 +261,14 @@ mod tests {
 
     #[test]
     fn entries_follow_the_files_indentation() {
-        let out = login(BUSY, "a", R1, "tok1", Some("@corp")).unwrap();
+        let out = login(BUSY, "a", R1, "TKNONE", Some("@corp")).unwrap();
         assert!(out.contains("        npmRegistryServer: \"https://other/\"\n    # >>> artoken:a npmScopes >>>\n    \"corp\":\n        npmRegistryServer: \"https://corp"), "{out}");
-        let out = login(BUSY, "a", R1, "tok1", None).unwrap();
+        let out = login(BUSY, "a", R1, "TKNONE", None).unwrap();
         assert!(
             out.contains("# artoken-was: npmRegistryServer: \"https://registry.yarnpkg.com\"\n"),
             "{out}"
         );
-        assert!(out.contains("npmRegistries:\n# <<< artoken <<<\n  # >>> artoken:a npmRegistries >>>\n  \"//corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/a\":\n    npmAlwaysAuth: true\n    npmAuthToken: \"tok1\"\n"), "{out}");
+        assert!(out.contains("npmRegistries:\n# <<< artoken <<<\n  # >>> artoken:a npmRegistries >>>\n  \"//corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/a\":\n    npmAlwaysAuth: true\n    npmAuthToken: \"TKNONE\"\n"), "{out}");
     }
 
     #[test]
@@ -283,10 +298,10 @@ mod tests {
         #[test]
         fn logout_undoes_login(text in arb_file(), scoped in prop::bool::ANY) {
             let scope = scoped.then_some("@corp");
-            let once = login(&text, "a", R1, "tok1", scope).unwrap();
+            let once = login(&text, "a", R1, "TKNONE", scope).unwrap();
             prop_assert_eq!(logout(&once, "a").unwrap(), text.clone());
-            prop_assert_eq!(login(&once, "a", R1, "tok2", scope).unwrap().replace("tok2", "tok1"), once.clone());
-            let both = login(&once, "b", R2, "tok1", Some("@b")).unwrap();
+            prop_assert_eq!(login(&once, "a", R1, "TKNTWO", scope).unwrap().replace("TKNTWO", "TKNONE"), once.clone());
+            let both = login(&once, "b", R2, "TKNONE", Some("@b")).unwrap();
             prop_assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), text);
         }
     }
