@@ -232,19 +232,20 @@ where
         match e.code().unwrap_or("") {
             "NoSuchBucket" => return AwsError::NoSuchBucket { bucket, key },
             "NoSuchKey" => return AwsError::NoSuchKey { bucket, key },
-            "AccessDenied"
-            | "AllAccessDisabled"
-            | "InvalidAccessKeyId"
-            | "SignatureDoesNotMatch" => {
+            code @ ("InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken") => {
+                return AwsError::S3 {
+                    bucket,
+                    key,
+                    operation,
+                    detail: format!("AWS rejected the credentials: {code}: {message}"),
+                };
+            }
+            "AccessDenied" | "AllAccessDisabled" => {
                 return AwsError::S3Denied {
                     bucket,
                     key,
                     action,
-                    message: if message.is_empty() {
-                        "Access Denied".into()
-                    } else {
-                        message
-                    },
+                    message: denied_message(message, operation),
                 };
             }
             "PermanentRedirect"
@@ -267,6 +268,20 @@ where
         key,
         operation,
         detail: one_line(&err),
+    }
+}
+
+/// S3's message, with a hint for reads: a missing object looks the same without ListBucket.
+fn denied_message(message: String, operation: &str) -> String {
+    let m = if message.is_empty() {
+        "Access Denied".to_string()
+    } else {
+        message
+    };
+    if operation == "GetObject" {
+        format!("{m}; without s3:ListBucket, S3 also answers so for a missing object")
+    } else {
+        m
     }
 }
 

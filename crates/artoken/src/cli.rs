@@ -24,7 +24,7 @@ Package managers:
 AWS:
   glue         Start a Glue job run with a fresh index URL
   s3           Refresh the token inside a requirements file in S3 (MWAA)
-  refresh      Refresh many targets (S3 objects, Glue jobs, files) once or on a schedule
+  refresh      Refresh the token in many files (S3 objects, local files) once or on a schedule
 
 Inspect:
   status       Show repositories, where each is configured, and cached token expiry
@@ -114,7 +114,7 @@ pub enum Command {
     /// Amazon S3: refresh the token inside a requirements file
     #[command(subcommand)]
     S3(crate::cmd::aws::S3Command),
-    /// Refresh many targets (S3 objects, Glue jobs, local files) once or on a schedule
+    /// Refresh the token in the `targets:` of the config (S3 objects, local files), once or on a schedule
     Refresh(crate::cmd::aws::RefreshArgs),
     /// Run the whole flow on an embedded CodeArtifact emulator with the tools found on PATH
     Demo(crate::cmd::demo::DemoArgs),

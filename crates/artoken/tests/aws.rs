@@ -493,6 +493,14 @@ fn refresh_every_runs_until_stopped() {
         "targets:\n  - s3: s3://mwaa-env/codeartifact.txt\n",
     )
     .unwrap();
+    // An interval no token outlives is refused up front.
+    let out = a.env.run(&["refresh", "--every", "12h"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        first_err_line(&out).starts_with("artoken: error: --every 12h: tokens of repository demo live 12h, so the one written would expire before the next refresh"),
+        "{}",
+        first_err_line(&out)
+    );
     let out_path = a.env.sb.root().join("tmp/every.out");
     let mut child = a
         .env

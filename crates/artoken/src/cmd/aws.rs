@@ -11,6 +11,8 @@ use artoken_aws::refresh::{
 };
 use artoken_aws::s3::S3Object;
 use artoken_aws::{Aws, AwsError, Endpoints, Mode};
+use artoken_core::TokenDuration;
+use artoken_core::human;
 use artoken_core::spec::parse_seconds;
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -240,6 +242,9 @@ pub fn refresh(global: &Global, a: RefreshArgs) -> Result<ExitCode> {
             .unwrap_or_else(|| a.every.map_or(DEFAULT_MIN_VALIDITY, |e| e + EVERY_MARGIN)),
         dry_run: a.dry_run,
     };
+    if let Some(every) = a.every {
+        check_interval(&app, &jobs, every, options.min_validity)?;
+    }
     let aws = aws(&app, None);
     let Some(every) = a.every else {
         let outcomes = app.block_on(refresh_all(&aws, &app.config, &jobs, options));
@@ -272,6 +277,25 @@ pub fn refresh(global: &Global, a: RefreshArgs) -> Result<ExitCode> {
             }
         }
     })
+}
+
+/// Refuses an interval no token outlives: every round would fail.
+fn check_interval(app: &App, jobs: &[Job], every: u64, min_validity: u64) -> Result<()> {
+    for job in jobs {
+        let spec = app.repository(job.repository.as_deref())?;
+        if let TokenDuration::Seconds(life) = spec.duration
+            && min_validity >= life
+        {
+            bail!(
+                "--every {}: tokens of repository {} live {}, so the one written would expire before the next refresh (a written token must stay valid {}); refresh more often",
+                human::duration(every),
+                spec.name,
+                human::duration(life),
+                human::duration(min_validity)
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Prints one line per target; the number that failed.
