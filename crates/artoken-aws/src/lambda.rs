@@ -264,7 +264,7 @@ pub struct Handler {
     provider: Provider,
     endpoints: Endpoints,
     env_targets: Result<Vec<Job>, String>,
-    min_validity: u64,
+    min_validity: Result<u64, String>,
 }
 
 impl Handler {
@@ -305,8 +305,9 @@ impl Handler {
             })
             .collect();
         let min_validity = match get("ARTOKEN_MIN_VALIDITY") {
-            Some(v) => artoken_core::spec::parse_seconds(&v).unwrap_or(DEFAULT_MIN_VALIDITY),
-            None => DEFAULT_MIN_VALIDITY,
+            Some(v) => artoken_core::spec::parse_seconds(&v)
+                .map_err(|e| format!("ARTOKEN_MIN_VALIDITY: {e}")),
+            None => Ok(DEFAULT_MIN_VALIDITY),
         };
         Handler {
             config,
@@ -397,7 +398,7 @@ impl Handler {
             }
         };
         let options = Options {
-            min_validity: self.min_validity,
+            min_validity: self.min_validity.clone().map_err(HandlerError::Config)?,
             dry_run: false,
         };
         let outcomes = refresh::refresh_all(aws, config, &jobs, options).await;
@@ -519,6 +520,56 @@ mod tests {
             parse_event(&json!({"action": "env"})).unwrap(),
             Event::Env { repository: None }
         );
+    }
+
+    fn handler(vars: &[(&str, &str)]) -> (Handler, tempfile::TempDir) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let mut map: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.insert("ARTOKEN_CACHE_DIR".into(), dir.display().to_string());
+        (
+            Handler::from_env(&move |k: &str| map.get(k).cloned(), dir),
+            tmp,
+        )
+    }
+
+    #[tokio::test]
+    async fn bad_settings_are_configuration_errors() {
+        let (h, _tmp) = handler(&[
+            ("ARTOKEN_DOMAIN", "demo"),
+            ("ARTOKEN_TARGETS", "s3://ok-bucket/k nope"),
+        ]);
+        let e = h.handle(&json!({"action": "refresh"})).await.unwrap_err();
+        assert_eq!(e.error_type(), "ConfigError");
+        assert_eq!(
+            e.to_string(),
+            "configuration: ARTOKEN_TARGETS: `nope` is not an S3 object URL (it does not start with s3://; expected s3://BUCKET/KEY)"
+        );
+        let (h, _tmp) = handler(&[("ARTOKEN_DOMAIN", "demo"), ("ARTOKEN_MIN_VALIDITY", "soon")]);
+        let e = h
+            .handle(&json!({"action": "refresh", "targets": [{"s3": "s3://ok-bucket/k"}]}))
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("configuration: ARTOKEN_MIN_VALIDITY: "),
+            "{e}"
+        );
+        let (h, _tmp) = handler(&[("ARTOKEN_DOMAIN", "demo")]);
+        let e = h.handle(&json!({"action": "refresh"})).await.unwrap_err();
+        assert!(
+            e.to_string().starts_with("configuration: no targets"),
+            "{e}"
+        );
+        let (h, _tmp) = handler(&[("ARTOKEN_DOMAIN", "Bad_Domain")]);
+        let e = h.handle(&json!({"action": "env"})).await.unwrap_err();
+        assert_eq!(e.error_type(), "ConfigError");
+        // A malformed event is reported before the configuration.
+        let e = h.handle(&json!({"action": 1})).await.unwrap_err();
+        assert_eq!(e.error_type(), "InvalidEvent");
     }
 
     #[test]
