@@ -1,10 +1,18 @@
 //! `artoken cargo-credential`: cargo's credential-provider protocol (JSON lines on stdin/stdout).
+//!
+//! Cargo runs a provider as `PROGRAM --cargo-plugin` with the configured arguments only in its
+//! requests, so `credential-provider = "artoken cargo-credential"` starts `artoken
+//! --cargo-plugin` ([`invoked_by_cargo`]); `artoken cargo-credential --cargo-plugin` works too.
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
+use artoken_tools::cargo_credential::{self, Reply};
+use artoken_tools::realm::Realm;
 use clap::Args;
 
+use crate::app::App;
 use crate::cli::Global;
 
 #[derive(Debug, Args)]
@@ -12,11 +20,111 @@ pub struct CargoCredentialArgs {
     /// Passed by cargo
     #[arg(long)]
     pub cargo_plugin: bool,
-    /// Extra arguments from the registry's credential-provider setting
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// --repo NAME (take the token for this configured repository, whatever the index URL),
+    /// --bearer (send `Bearer TOKEN` instead of the bare token)
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     pub args: Vec<String>,
 }
 
-pub fn run(_global: &Global, _args: CargoCredentialArgs) -> Result<ExitCode> {
-    bail!("cargo-credential is not implemented yet")
+const HOW_TO: &str = "\
+artoken cargo-credential: cargo's credential provider for CodeArtifact registries; cargo runs it.
+In ~/.cargo/config.toml (or a project's .cargo/config.toml):
+
+  [registries.NAME]
+  index = \"sparse+https://DOMAIN-OWNER.d.codeartifact.REGION.amazonaws.com/cargo/REPO/\"
+  credential-provider = \"artoken cargo-credential\"
+
+(`artoken url --tool cargo REPO` prints the index.) Cargo then asks artoken for a token when it
+needs one; artoken answers from its shared cache or AWS, with the expiry so cargo reuses it, and
+nothing is written to cargo's files. Arguments after `cargo-credential`: --repo NAME (use this
+configured repository whatever the index), --bearer (send `Bearer TOKEN`).
+";
+
+/// True when cargo started artoken itself as the provider (`artoken --cargo-plugin`).
+pub fn invoked_by_cargo() -> bool {
+    std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "--cargo-plugin")
+}
+
+/// The provider run by cargo as `artoken --cargo-plugin [ARGS]`.
+pub fn main_as_plugin() -> ExitCode {
+    let extra: Vec<String> = std::env::args_os()
+        .skip(2)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    plugin(&crate::cmd::keyring::default_global(), &extra)
+}
+
+pub fn run(global: &Global, args: CargoCredentialArgs) -> Result<ExitCode> {
+    if !args.cargo_plugin {
+        print!("{HOW_TO}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    Ok(plugin(global, &args.args))
+}
+
+/// The chain of causes below `err`, redacted.
+fn causes(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let s = artoken_core::redact::redact(&e.to_string()).into_owned();
+        if !out.contains(&s) {
+            out.push(s);
+        }
+        cur = e.source();
+    }
+    out
+}
+
+fn plugin(global: &Global, extra: &[String]) -> ExitCode {
+    // Config and runtime only once a token is asked for.
+    let mut app: Option<Result<App, String>> = None;
+    let fetch = |realm: Option<&Realm>, repository: Option<&str>, bearer: bool| -> Reply {
+        let app = app.get_or_insert_with(|| {
+            App::new(global)
+                .map_err(|e| artoken_core::redact::redact(&format!("{e:#}")).into_owned())
+        });
+        let app = match app {
+            Ok(a) => a,
+            Err(e) => return Reply::other(e.clone(), vec![]),
+        };
+        let spec = match (repository, realm) {
+            (Some(name), _) => match app.config.repository(Some(name)) {
+                Ok(s) => s.clone(),
+                Err(e) => return Reply::other(e.to_string(), vec![]),
+            },
+            (None, Some(realm)) => {
+                realm.spec(&app.config.repositories, app.config.default.as_deref())
+            }
+            (None, None) => return Reply::other("no repository for this registry", vec![]),
+        };
+        match app.block_on(app.provider.token(&spec)) {
+            Ok(t) => Reply::token(t.token.expose(), t.expires_at, bearer),
+            Err(e) => {
+                let message = artoken_core::redact::redact(&e.to_string()).into_owned();
+                Reply::other(
+                    format!(
+                        "artoken cannot get a CodeArtifact token for domain {}: {message}",
+                        spec.domain
+                    ),
+                    causes(&e),
+                )
+            }
+        }
+    };
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::stdout().lock();
+    match cargo_credential::serve(stdin, stdout, extra, fetch) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "artoken cargo-credential: error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
