@@ -198,6 +198,7 @@ impl State {
             },
         );
         self.issued.lock().unwrap().push(token.clone());
+        log_token_for_leak_checks(&token);
         self.stats.lock().unwrap().tokens_issued += 1;
         (token, expires_at)
     }
@@ -230,6 +231,24 @@ impl State {
     pub fn roll_throttle(&self) -> bool {
         let rate = self.faults().throttle_rate;
         rate > 0.0 && rand::rng().random_bool(rate.min(1.0))
+    }
+}
+
+/// With `EMULATOR_TOKEN_LOG_DIR` set, appends every issued token to a file there, so a test
+/// suite can check at the end that none leaked into outputs or files.
+fn log_token_for_leak_checks(token: &str) {
+    use std::io::Write;
+    let Some(dir) = std::env::var_os("EMULATOR_TOKEN_LOG_DIR") else {
+        return;
+    };
+    let path = std::path::Path::new(&dir).join(format!("tokens-{}.txt", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{token}");
     }
 }
 

@@ -197,10 +197,62 @@ pub fn on_path(name: &str) -> PathBuf {
     panic!("{name} is not on PATH; the tests need it (see README: running the tests)")
 }
 
-/// Runs `cmd`, returning its output; panics if it cannot start.
+/// Runs `cmd`, returning its output; panics if it cannot start. The output is recorded for
+/// the suite's leak check (see [`record_output`]).
 pub fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()))
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
+    record_output(cmd, &out);
+    out
+}
+
+/// With `ARTOKEN_LEAK_DIR` set (scripts/test sets it), writes what a command printed where no
+/// token may ever appear: its stderr always, and its stdout too when it ran with `--dry-run`,
+/// `-v`/`--verbose`. `scripts/leak-check` then greps these files for every token the emulators
+/// issued (they log them to the same dir, see `EMULATOR_TOKEN_LOG_DIR`).
+pub fn record_output(cmd: &Command, out: &Output) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let Some(dir) = std::env::var_os("ARTOKEN_LEAK_DIR") else {
+        return;
+    };
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let program = Path::new(cmd.get_program())
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let verbose = args
+        .iter()
+        .any(|a| a == "--dry-run" || a == "-v" || a == "-vv" || a == "--verbose");
+    // Which test ran it, and which command (first word after the program), never its arguments:
+    // a test may put a token in an argument on purpose (pip --index-url).
+    let what = format!(
+        "{} {program} {}",
+        std::thread::current().name().unwrap_or("?"),
+        args.iter()
+            .find(|a| !a.starts_with('-'))
+            .filter(|a| a.len() <= 30 && a.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+            .map(String::as_str)
+            .unwrap_or("")
+    );
+    let mut text = format!(
+        "{what}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if verbose {
+        text.push_str("\n--- stdout (--dry-run/--verbose)\n");
+        text.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(
+        Path::new(&dir).join(format!("out-{}-{n}.txt", std::process::id())),
+        text,
+    );
 }
 
 /// Runs `cmd` and asserts it succeeded, showing its output otherwise.
