@@ -52,7 +52,13 @@ fn the_aws_cli_gets_a_token_and_endpoint_that_pip_can_use() {
     let target = sb.root().join("site");
     testkit::run_ok(
         sb.command(testkit::tool("pip"))
-            .args(["install", "--no-cache-dir", "--index-url", &index, "--target"])
+            .args([
+                "install",
+                "--no-cache-dir",
+                "--index-url",
+                &index,
+                "--target",
+            ])
             .arg(&target)
             .arg("artoken-demo"),
     );
@@ -67,5 +73,9 @@ fn the_aws_cli_gets_a_token_and_endpoint_that_pip_can_use() {
         "111122223333",
     ]));
     assert!(!out.status.success());
-    assert!(testkit::text(&out).contains("ResourceNotFoundException"), "{}", testkit::text(&out));
+    assert!(
+        testkit::text(&out).contains("ResourceNotFoundException"),
+        "{}",
+        testkit::text(&out)
+    );
 }
