@@ -136,7 +136,7 @@ impl TokenSource {
             loader = loader.endpoint_url(u);
         }
         let mut config = loader.load().await;
-        if config.region().is_none() {
+        if config.region().is_none_or(|r| r.as_ref().trim().is_empty()) {
             return Err(SourceError::NoRegion {
                 repository: spec.name.clone(),
             });
@@ -407,6 +407,9 @@ fn last_cause(text: &str) -> String {
 }
 
 fn credential_detail(text: &str) -> String {
+    if text.contains("not enabled") || text.contains("no providers in chain") {
+        return "none found in the environment, the shared config and credentials files, SSO, web identity or instance metadata".into();
+    }
     // The SDK's chain ends with the most specific cause.
     let parts: Vec<&str> = text.split(": ").collect();
     parts
