@@ -14,6 +14,7 @@ pub fn env_var(key: &str) -> Option<String> {
 }
 
 pub struct App {
+    quiet: bool,
     pub config: Config,
     pub provider: Provider,
     runtime: tokio::runtime::Runtime,
@@ -60,6 +61,7 @@ impl App {
             .build()
             .context("cannot start the async runtime")?;
         Ok(App {
+            quiet: global.quiet,
             config,
             provider,
             runtime,
@@ -68,6 +70,41 @@ impl App {
 
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.runtime.block_on(f)
+    }
+
+    /// Like [`App::block_on`], with a spinner on stderr once the work has taken more than a
+    /// second, and only when stderr is a terminal (never in pipes, logs or CI).
+    pub fn block_on_progress<F: std::future::Future>(&self, label: &str, f: F) -> F::Output {
+        use std::io::{IsTerminal, Write};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return self.block_on(f);
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = done.clone();
+        let label = label.to_string();
+        let spinner = std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            let frames = ['|', '/', '-', '\\'];
+            let mut shown = false;
+            let mut i = 0;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                if start.elapsed() >= std::time::Duration::from_secs(1) {
+                    let _ = write!(std::io::stderr(), "\r{} {label}", frames[i % frames.len()]);
+                    shown = true;
+                    i += 1;
+                }
+            }
+            if shown {
+                let _ = write!(std::io::stderr(), "\r\x1b[2K");
+            }
+        });
+        let out = self.block_on(f);
+        done.store(true, Ordering::Relaxed);
+        let _ = spinner.join();
+        out
     }
 
     pub fn repository(&self, name: Option<&str>) -> Result<&RepositorySpec> {

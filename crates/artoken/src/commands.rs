@@ -68,7 +68,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 fn token(app: &App, args: TokenArgs) -> Result<ExitCode> {
     let spec = app.repository(args.repo.as_deref())?;
     let t = app
-        .block_on(app.provider.token(spec))
+        .block_on_progress("fetching a CodeArtifact token", app.provider.token(spec))
         .with_context(|| format!("cannot get a token for repository {}", spec.name))?;
     app.flush_warnings();
     let mut out = std::io::stdout().lock();
@@ -123,7 +123,10 @@ fn url(app: &App, args: UrlArgs) -> Result<ExitCode> {
 }
 
 fn resolved(app: &App) -> Result<Vec<(String, String)>> {
-    let vars = app.block_on(resolve_env(&app.config, &app.provider))?;
+    let vars = app.block_on_progress(
+        "fetching CodeArtifact tokens",
+        resolve_env(&app.config, &app.provider),
+    )?;
     app.flush_warnings();
     Ok(vars
         .into_iter()
