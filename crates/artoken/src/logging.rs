@@ -10,8 +10,8 @@ pub fn init(verbose: u8, quiet: bool) {
     let filter = match (quiet, verbose) {
         (true, _) => "error",
         // The AWS SDK's own warnings (e.g. a missing ~/.aws/config) are noise for users.
-        (false, 0) => "error,artoken=warn,artoken_core=warn",
-        (false, 1) => "error,artoken=debug,artoken_core=debug",
+        (false, 0) => "error,artoken=warn,artoken_core=warn,artoken_proxy=warn",
+        (false, 1) => "error,artoken=debug,artoken_core=debug,artoken_proxy=debug",
         (false, _) => "debug",
     };
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();

@@ -1,0 +1,263 @@
+//! The served repositories and how a request path maps onto one: `/NAME/REST` goes to the
+//! repository endpoint followed by `REST` (query included).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use artoken_core::{Format, RepositorySpec};
+use http::Uri;
+use http::uri::{Authority, Scheme as UriScheme};
+
+use crate::error::ProxyError;
+use crate::refresh::Scheme;
+
+/// A repository to serve.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// The path prefix (the configured name).
+    pub name: String,
+    pub format: Format,
+    /// The repository endpoint (`https://DOMAIN-OWNER.d.codeartifact.REGION.amazonaws.com/pypi/REPO/`).
+    pub endpoint: String,
+    /// What the token is fetched for.
+    pub spec: RepositorySpec,
+    /// Repositories with equal keys share one token (tokens are per domain and identity).
+    pub token_key: String,
+}
+
+/// A served repository, ready for requests.
+pub(crate) struct Route {
+    pub name: Arc<str>,
+    pub format: Format,
+    pub endpoint: String,
+    pub scheme: UriScheme,
+    pub authority: Authority,
+    /// The endpoint's path (ends with `/`).
+    pub base_path: String,
+    pub auth: Scheme,
+    /// Index of its token cell.
+    pub cell: usize,
+}
+
+/// Where a request goes.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Target<'a> {
+    Health,
+    /// `/`: the list of repositories.
+    Listing,
+    /// `/NAME/REST`: `rest` is everything after `/NAME/`.
+    Repo {
+        route: usize,
+        rest: &'a str,
+    },
+    /// `/NAME` without the slash.
+    AddSlash {
+        route: usize,
+    },
+    NotFound,
+    /// `..` segments and the like: refused.
+    BadPath,
+}
+
+pub const HEALTH_PATH: &str = "/_artoken/health";
+
+pub(crate) struct Routes {
+    pub list: Vec<Route>,
+    by_name: HashMap<String, usize>,
+}
+
+/// How a format authenticates: Bearer for npm, cargo and swift; Basic `aws:TOKEN` otherwise.
+pub fn scheme_for(format: Format) -> Scheme {
+    match format {
+        Format::Npm | Format::Cargo | Format::Swift => Scheme::Bearer,
+        _ => Scheme::Basic,
+    }
+}
+
+impl Routes {
+    /// `cells[i]`: the token cell of `upstreams[i]`.
+    pub fn new(upstreams: &[Upstream], cells: &[usize]) -> Result<Routes, ProxyError> {
+        let mut list = Vec::new();
+        let mut by_name = HashMap::new();
+        for (u, &cell) in upstreams.iter().zip(cells) {
+            let bad = |reason: String| ProxyError::Repository {
+                name: u.name.clone(),
+                reason,
+            };
+            if u.name.is_empty()
+                || !u
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            {
+                return Err(bad(format!(
+                    "{:?} cannot be a URL path prefix (letters, digits, '.', '_', '-')",
+                    u.name
+                )));
+            }
+            let endpoint = if u.endpoint.ends_with('/') {
+                u.endpoint.clone()
+            } else {
+                format!("{}/", u.endpoint)
+            };
+            let uri: Uri = endpoint
+                .parse()
+                .map_err(|e| bad(format!("invalid endpoint {endpoint:?}: {e}")))?;
+            let (Some(scheme), Some(authority)) = (uri.scheme().cloned(), uri.authority().cloned())
+            else {
+                return Err(bad(format!("endpoint {endpoint:?} is not an absolute URL")));
+            };
+            if scheme != UriScheme::HTTP && scheme != UriScheme::HTTPS {
+                return Err(bad(format!("endpoint {endpoint:?} is not http(s)")));
+            }
+            if by_name.insert(u.name.clone(), list.len()).is_some() {
+                return Err(bad("served twice".into()));
+            }
+            list.push(Route {
+                name: u.name.as_str().into(),
+                format: u.format,
+                base_path: uri.path().to_string(),
+                endpoint,
+                scheme,
+                authority,
+                auth: scheme_for(u.format),
+                cell,
+            });
+        }
+        Ok(Routes { list, by_name })
+    }
+
+    pub fn any_https(&self) -> bool {
+        self.list.iter().any(|r| r.scheme == UriScheme::HTTPS)
+    }
+
+    pub fn resolve<'a>(&self, path_and_query: &'a str) -> Target<'a> {
+        let path = path_and_query.split('?').next().unwrap_or("");
+        if path == HEALTH_PATH {
+            return Target::Health;
+        }
+        if path == "/" || path.is_empty() {
+            return Target::Listing;
+        }
+        let Some(after) = path_and_query.strip_prefix('/') else {
+            return Target::NotFound;
+        };
+        let (name, rest) = match after.find(['/', '?']) {
+            Some(i) if after.as_bytes()[i] == b'/' => (&after[..i], Some(&after[i + 1..])),
+            Some(i) => (&after[..i], None),
+            None => (after, None),
+        };
+        let Some(&route) = self.by_name.get(name) else {
+            return Target::NotFound;
+        };
+        let Some(rest) = rest else {
+            return Target::AddSlash { route };
+        };
+        let rest_path = rest.split('?').next().unwrap_or("");
+        if rest_path.split('/').any(is_dot_segment) || rest_path.contains('\\') {
+            return Target::BadPath;
+        }
+        Target::Repo { route, rest }
+    }
+
+    /// The upstream URL for `rest` (path and query after `/NAME/`).
+    pub fn upstream_uri(&self, route: usize, rest: &str) -> Result<Uri, http::uri::InvalidUri> {
+        let r = &self.list[route];
+        format!("{}{rest}", r.endpoint).parse()
+    }
+}
+
+fn is_dot_segment(s: &str) -> bool {
+    let s = s.to_ascii_lowercase().replace("%2e", ".");
+    s == "." || s == ".."
+}
+
+/// The URL a tool is given for a served repository (`base`: `http://127.0.0.1:PORT`).
+pub fn local_url(base: &str, name: &str, format: Format) -> String {
+    match format {
+        Format::Pypi => format!("{base}/{name}/simple/"),
+        Format::Cargo => format!("sparse+{base}/{name}/"),
+        _ => format!("{base}/{name}/"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn routes() -> Routes {
+        let up = |name: &str, format, endpoint: &str| Upstream {
+            name: name.into(),
+            format,
+            endpoint: endpoint.into(),
+            spec: RepositorySpec::new(name, "d"),
+            token_key: "k".into(),
+        };
+        Routes::new(
+            &[
+                up(
+                    "demo",
+                    Format::Pypi,
+                    "http://127.0.0.1:9/d-1.d.codeartifact.x/pypi/store/",
+                ),
+                up(
+                    "js",
+                    Format::Npm,
+                    "https://d-1.d.codeartifact.x.amazonaws.com/npm/js",
+                ),
+            ],
+            &[0, 0],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn paths_map_onto_repositories() {
+        let r = routes();
+        assert_eq!(r.resolve("/_artoken/health"), Target::Health);
+        assert_eq!(r.resolve("/"), Target::Listing);
+        assert_eq!(
+            r.resolve("/demo/simple/x/?a=1"),
+            Target::Repo {
+                route: 0,
+                rest: "simple/x/?a=1"
+            }
+        );
+        assert_eq!(r.resolve("/js/"), Target::Repo { route: 1, rest: "" });
+        assert_eq!(r.resolve("/js"), Target::AddSlash { route: 1 });
+        assert_eq!(r.resolve("/js?x"), Target::AddSlash { route: 1 });
+        assert_eq!(r.resolve("/nope/x"), Target::NotFound);
+        assert_eq!(r.resolve("/demo/../other/"), Target::BadPath);
+        assert_eq!(r.resolve("/demo/simple/%2E%2e/x"), Target::BadPath);
+        assert_eq!(
+            r.upstream_uri(0, "simple/x/?a=1").unwrap().to_string(),
+            "http://127.0.0.1:9/d-1.d.codeartifact.x/pypi/store/simple/x/?a=1"
+        );
+        assert_eq!(
+            r.upstream_uri(1, "@s%2fp").unwrap().to_string(),
+            "https://d-1.d.codeartifact.x.amazonaws.com/npm/js/@s%2fp"
+        );
+        assert_eq!(r.list[1].auth, Scheme::Bearer);
+        assert_eq!(r.list[0].auth, Scheme::Basic);
+        assert!(r.any_https());
+    }
+
+    #[test]
+    fn names_and_endpoints_are_checked() {
+        let up = Upstream {
+            name: "a b".into(),
+            format: Format::Pypi,
+            endpoint: "http://h/".into(),
+            spec: RepositorySpec::new("a", "d"),
+            token_key: "k".into(),
+        };
+        assert!(Routes::new(std::slice::from_ref(&up), &[0]).is_err());
+        let up = Upstream {
+            name: "ok".into(),
+            endpoint: "/relative/".into(),
+            ..up
+        };
+        let e = Routes::new(&[up], &[0]).err().unwrap().to_string();
+        assert!(e.starts_with("repository ok: "), "{e}");
+    }
+}

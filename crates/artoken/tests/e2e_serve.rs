@@ -1,0 +1,522 @@
+//! `artoken serve` end to end: the binary in a sandbox in front of the emulator, with real
+//! pip, uv, npm and twine configured with token-free URLs only.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use codeartifact_emulator::{EmulatorConfig, Faults};
+use common::*;
+use testkit::{Sandbox, on_path, run, text, tool};
+
+/// A running `artoken serve`.
+struct Serve {
+    child: Child,
+    cmd: Command,
+    /// `http://127.0.0.1:PORT`
+    base: String,
+    /// The repository lines printed at start-up.
+    lines: Vec<String>,
+    stderr: PathBuf,
+}
+
+impl Serve {
+    fn start(env: &Env, extra: &[&str]) -> Serve {
+        let stderr = env
+            .sb
+            .root()
+            .join(format!("serve-{}.err", std::process::id()));
+        let mut cmd = env.artoken();
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        let mut child = cmd.spawn().expect("spawn artoken serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if tx.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!(
+                    "artoken serve printed nothing:\n{}",
+                    std::fs::read_to_string(&stderr).unwrap_or_default()
+                )
+            });
+        let base = first
+            .strip_prefix("artoken serve listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
+        let lines = (0..2)
+            .map(|_| {
+                rx.recv_timeout(Duration::from_secs(5))
+                    .expect("a repository line")
+            })
+            .collect();
+        Serve {
+            child,
+            cmd,
+            base,
+            lines,
+            stderr,
+        }
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    fn health(&self) -> serde_json::Value {
+        let (status, body) = http_get(&format!("{}/_artoken/health", self.base));
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// SIGTERM, then the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        run(Command::new("kill").args(["-TERM", &pid]));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "artoken serve did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        if let Ok(status) = self.child.wait() {
+            // Its stderr (warnings, the access log) joins the suite-wide leak check.
+            let out = Output {
+                status,
+                stdout: Vec::new(),
+                stderr: self.stderr().into_bytes(),
+            };
+            testkit::record_output(&self.cmd, &out);
+        }
+    }
+}
+
+/// A plain HTTP/1.1 GET on a fresh connection: status and body.
+fn http_get(url: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp[9..12].parse().unwrap();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn pip_install(sb: &Sandbox, index: &str, target: &Path, package: &str) -> Output {
+    run(sb
+        .command(tool("pip"))
+        .args([
+            "install",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--keyring-provider",
+            "disabled",
+            "--retries",
+            "0",
+            "--timeout",
+            "20",
+            "--target",
+        ])
+        .arg(target)
+        .args(["--index-url", index, package]))
+}
+
+fn uv_install(sb: &Sandbox, index: &str, target: &Path, package: &str) -> Output {
+    run(sb
+        .command(tool("uv"))
+        .env("UV_CACHE_DIR", sb.cache_home().join("uv"))
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .env("UV_NO_CONFIG", "1")
+        .env("UV_KEYRING_PROVIDER", "disabled")
+        .args(["pip", "install", "--no-cache", "--python"])
+        .arg(tool("python"))
+        .arg("--target")
+        .arg(target)
+        .args(["--index-url", index, package]))
+}
+
+/// `npm install PACKAGE` in a new project whose .npmrc names the registry and no token.
+fn npm_install(sb: &Sandbox, registry: &str, dir: &Path, package: &str) -> Output {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(".npmrc"), format!("registry={registry}\n")).unwrap();
+    run(sb
+        .command(on_path("npm"))
+        .current_dir(dir)
+        .env("npm_config_cache", dir.join(".npm-cache"))
+        .env("npm_config_fetch_retries", "0")
+        .env("npm_config_loglevel", "warn")
+        .env("npm_config_progress", "false")
+        .args(["install", package]))
+}
+
+fn assert_ok(out: &Output, what: &str) {
+    assert!(out.status.success(), "{what} failed:\n{}", text(out));
+}
+
+fn assert_no_token(env: &Env, s: &str) {
+    for t in env.emu.issued_tokens() {
+        assert!(!s.contains(&t), "a token leaked: {s}");
+    }
+}
+
+fn with_faults(env: &Env, f: impl FnOnce(&mut Faults)) {
+    let mut faults = env.emu.faults();
+    f(&mut faults);
+    env.emu.set_faults(faults);
+}
+
+#[test]
+fn pip_uv_and_npm_install_through_the_proxy_without_a_token() {
+    let env = setup();
+    let serve = Serve::start(&env, &[]);
+    assert_eq!(
+        serve.lines,
+        vec![
+            format!("  demo (pypi): {}/demo/simple/", serve.base),
+            format!("  js (npm): {}/js/", serve.base),
+        ]
+    );
+    let index = format!("{}/demo/simple/", serve.base);
+    let target = env.sb.root().join("site-pip");
+    assert_ok(
+        &pip_install(&env.sb, &index, &target, "artoken-demo"),
+        "pip install",
+    );
+    assert!(target.join("artoken_demo/__init__.py").is_file());
+    let target = env.sb.root().join("site-uv");
+    assert_ok(
+        &uv_install(&env.sb, &index, &target, "artoken-demo"),
+        "uv pip install",
+    );
+    assert!(target.join("artoken_demo/__init__.py").is_file());
+    let project = env.sb.work().join("npm-project");
+    let out = npm_install(
+        &env.sb,
+        &format!("{}/js/", serve.base),
+        &project,
+        "artoken-demo",
+    );
+    assert_ok(&out, "npm install");
+    assert!(
+        project
+            .join("node_modules/artoken-demo/package.json")
+            .is_file()
+    );
+    let lock = std::fs::read_to_string(project.join("package-lock.json")).unwrap();
+    assert!(
+        lock.contains(&format!(
+            "{}/js/artoken-demo/-/artoken-demo-1.0.0.tgz",
+            serve.base
+        )),
+        "the lock file names the proxy: {lock}"
+    );
+    let health = serve.health();
+    assert_eq!(health["status"], "ok", "{health}");
+    // One token, fetched once for both repositories of the domain.
+    assert_eq!(env.tokens_issued(), 1);
+    let stats = env.emu.stats();
+    assert!(stats.requests.get("pypi:download").copied().unwrap_or(0) >= 2);
+    assert!(stats.requests.get("npm:tarball").copied().unwrap_or(0) >= 1);
+    let status = serve.terminate();
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn the_access_log_is_structured_and_never_shows_a_token() {
+    let env = setup();
+    let serve = Serve::start(&env, &["--access-log", "json"]);
+    let (status, _) = http_get(&format!("{}/demo/simple/artoken-demo/", serve.base));
+    assert_eq!(status, 200);
+    let (status, _) = http_get(&format!("{}/demo/simple/no-such-project/", serve.base));
+    assert_eq!(status, 404);
+    std::thread::sleep(Duration::from_millis(200));
+    let err = serve.stderr();
+    assert_no_token(&env, &err);
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(lines[0]["method"], "GET");
+    assert_eq!(lines[0]["path"], "/demo/simple/artoken-demo/");
+    assert_eq!(lines[0]["status"], 200);
+    assert_eq!(lines[0]["repository"], "demo");
+    assert!(lines[0]["bytes"].as_u64().unwrap() > 100);
+    assert!(lines[0]["ms"].as_f64().is_some());
+    assert_eq!(lines[1]["status"], 404);
+}
+
+/// A tiny wheel made with Python's zipfile.
+fn make_wheel(sb: &Sandbox, dir: &Path, name: &str, version: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let module = name.replace('-', "_");
+    let file = dir.join(format!("{module}-{version}-py3-none-any.whl"));
+    let script = format!(
+        r#"
+import zipfile, sys
+m, v, n = "{module}", "{version}", "{name}"
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr(f"{{m}}/__init__.py", f"def hello():\n    return 'hello from {{n}} {{v}}'\n")
+    z.writestr(f"{{m}}-{{v}}.dist-info/METADATA", f"Metadata-Version: 2.1\nName: {{n}}\nVersion: {{v}}\n")
+    z.writestr(f"{{m}}-{{v}}.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+    z.writestr(f"{{m}}-{{v}}.dist-info/RECORD", "")
+"#
+    );
+    let out = run(sb.command(tool("python")).args(["-c", &script]).arg(&file));
+    assert_ok(&out, "making a wheel");
+    file
+}
+
+#[test]
+fn twine_uploads_through_the_proxy_and_pip_installs_the_upload() {
+    let env = setup();
+    let serve = Serve::start(&env, &[]);
+    let wheel = make_wheel(
+        &env.sb,
+        &env.sb.work().join("dist"),
+        "proxied-upload",
+        "0.2.0",
+    );
+    let out = run(env
+        .sb
+        .command(tool("twine"))
+        .args(["upload", "--non-interactive", "--disable-progress-bar"])
+        .args(["--repository-url", &format!("{}/demo/", serve.base)])
+        .args(["-u", "aws", "-p", "not-a-token"])
+        .arg(&wheel));
+    assert_ok(&out, "twine upload");
+    assert_eq!(
+        env.emu.stats().requests.get("pypi:upload").copied(),
+        Some(1)
+    );
+    let target = env.sb.root().join("site");
+    let out = pip_install(
+        &env.sb,
+        &format!("{}/demo/simple/", serve.base),
+        &target,
+        "proxied-upload==0.2.0",
+    );
+    assert_ok(&out, "pip install of the upload");
+    assert!(target.join("proxied_upload/__init__.py").is_file());
+    assert_no_token(&env, &serve.stderr());
+}
+
+#[test]
+fn installs_keep_working_across_many_token_lifetimes() {
+    // Every token the emulator issues lives 3 seconds.
+    let env = setup_with(EmulatorConfig {
+        faults: Faults {
+            token_lifetime_secs: Some(3),
+            ..Faults::default()
+        },
+        ..emulator_config()
+    });
+    let serve = Serve::start(&env, &[]);
+    let index = format!("{}/demo/simple/", serve.base);
+    let registry = format!("{}/js/", serve.base);
+    let start = Instant::now();
+    let mut runs = 0;
+    while start.elapsed() < Duration::from_secs(12) {
+        let dir = env.sb.root().join(format!("run-{runs}"));
+        let (what, out) = match runs % 3 {
+            0 => (
+                "pip install",
+                pip_install(&env.sb, &index, &dir, "artoken-demo"),
+            ),
+            1 => (
+                "uv pip install",
+                uv_install(&env.sb, &index, &dir, "artoken-demo"),
+            ),
+            _ => (
+                "npm install",
+                npm_install(&env.sb, &registry, &dir, "artoken-demo"),
+            ),
+        };
+        assert_ok(&out, &format!("{what} #{runs} at {:?}", start.elapsed()));
+        runs += 1;
+    }
+    let issued = env.tokens_issued();
+    assert!(runs >= 3, "only {runs} installs in 12 s");
+    assert!(
+        issued >= 4,
+        "only {issued} tokens in 12 s of 3-second tokens"
+    );
+    let health = serve.health();
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_no_token(&env, &serve.stderr());
+    eprintln!("{runs} installs, {issued} tokens");
+}
+
+#[test]
+fn a_token_endpoint_outage_is_ridden_out_and_recovered_from() {
+    // 20-second tokens: refreshed with 10 s left.
+    let env = setup_with(EmulatorConfig {
+        faults: Faults {
+            token_lifetime_secs: Some(20),
+            ..Faults::default()
+        },
+        ..emulator_config()
+    });
+    let mut env = env;
+    env.sb.set_env("AWS_MAX_ATTEMPTS", "1");
+    let serve = Serve::start(&env, &[]);
+    assert_eq!(serve.health()["status"], "ok");
+    with_faults(&env, |f| f.token_endpoint_down = true);
+    let index = format!("{}/demo/simple/", serve.base);
+    // Wait for a failed refresh to show.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let degraded = loop {
+        let h = serve.health();
+        if h["status"] == "degraded" {
+            break h;
+        }
+        assert!(Instant::now() < deadline, "health never said degraded: {h}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let repo = &degraded["repositories"][0];
+    assert!(
+        repo["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("InternalServer"),
+        "{degraded}"
+    );
+    assert!(repo["token_expires_in"].as_i64().unwrap() > 0, "{degraded}");
+    // Still serving with the current token.
+    let out = pip_install(
+        &env.sb,
+        &index,
+        &env.sb.root().join("during"),
+        "artoken-demo",
+    );
+    assert_ok(&out, "pip install during the outage");
+    // The endpoint comes back: the proxy recovers by itself.
+    with_faults(&env, |f| f.token_endpoint_down = false);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let h = serve.health();
+        if h["status"] == "ok" {
+            assert!(
+                h["repositories"][0]["token_expires_in"].as_i64().unwrap() > 10,
+                "{h}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "health never recovered: {h}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = pip_install(
+        &env.sb,
+        &index,
+        &env.sb.root().join("after"),
+        "artoken-demo",
+    );
+    assert_ok(&out, "pip install after the outage");
+    assert!(
+        serve.stderr().contains("cannot refresh the token"),
+        "{}",
+        serve.stderr()
+    );
+    assert_no_token(&env, &serve.stderr());
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let env = setup();
+    let serve = Serve::start(&env, &[]);
+    with_faults(&env, |f| f.latency_ms = 1500);
+    let url = format!("{}/demo/simple/artoken-demo/", serve.base);
+    let inflight = std::thread::spawn(move || http_get(&url));
+    std::thread::sleep(Duration::from_millis(400));
+    let status = serve.terminate();
+    assert!(status.success(), "{status}");
+    let (code, body) = inflight.join().unwrap();
+    assert_eq!(code, 200);
+    assert!(
+        body.contains("artoken-demo-1.0.0") || body.contains("artoken_demo-1.0.0"),
+        "{body}"
+    );
+}
+
+#[test]
+fn listening_off_loopback_needs_a_flag_and_a_client_secret() {
+    let env = setup();
+    let out = env.run(&["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(out.status.code(), Some(1));
+    let l = first_err_line(&out);
+    assert!(
+        l.contains("is not a loopback address") && l.contains("--allow-remote"),
+        "{l}"
+    );
+    let out = env.run(&["serve", "--listen", "0.0.0.0:0", "--allow-remote"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        first_err_line(&out).contains("needs --client-secret-file"),
+        "{}",
+        first_err_line(&out)
+    );
+    let out = env.run(&["serve", "--listen", "nowhere"]);
+    assert!(
+        first_err_line(&out).contains("expected IP:PORT"),
+        "{}",
+        first_err_line(&out)
+    );
+    let out = env.run(&["serve", "--client-secret-file", "/nonexistent/secret"]);
+    assert!(first_err_line(&out).contains("client secret file /nonexistent/secret"));
+    assert_eq!(env.tokens_issued(), 0, "refused before any AWS call");
+
+    // With a secret (here on loopback), pip passes it as the index password.
+    let secret = env.sb.root().join("client-secret");
+    std::fs::write(&secret, "a-long-random-client-secret-0123456789\n").unwrap();
+    let serve = Serve::start(&env, &["--client-secret-file", secret.to_str().unwrap()]);
+    let (status, _) = http_get(&format!("{}/demo/simple/", serve.base));
+    assert_eq!(status, 401);
+    let index = format!("{}/demo/simple/", serve.base).replacen(
+        "http://",
+        "http://aws:a-long-random-client-secret-0123456789@",
+        1,
+    );
+    let out = pip_install(&env.sb, &index, &env.sb.root().join("site"), "artoken-demo");
+    assert_ok(&out, "pip install with the client secret");
+}
