@@ -216,7 +216,14 @@ pub fn run(_global: &Global, args: DemoArgs) -> Result<ExitCode> {
     };
     demo.report("exec", outcome);
 
-    // 4. npm with an .npmrc written from `artoken url --tool npmrc`
+    // 4. the keyring helper: pip asks artoken for the token, nothing on disk
+    let outcome = match on_path("pip").or_else(|| on_path("pip3")) {
+        None => Outcome::Skipped("pip is not on PATH".into()),
+        Some(pip) => keyring_install(&demo, &pip, &emu)?,
+    };
+    demo.report("keyring", outcome);
+
+    // 5. npm with an .npmrc written from `artoken url --tool npmrc`
     let outcome = match on_path("npm") {
         None => Outcome::Skipped("npm is not on PATH".into()),
         Some(npm) => npm_install(&demo, &npm)?,
@@ -265,6 +272,53 @@ fn pip_install(demo: &Demo, pip: &Path, site: &Path) -> Result<Outcome> {
     )?;
     Ok(if ok && site.join("artoken_demo").exists() {
         Outcome::Ok("`artoken exec -- pip install artoken-demo` installed from the emulator".into())
+    } else {
+        Outcome::Failed(last_line(&text))
+    })
+}
+
+/// pip with `--keyring-provider subprocess` and a `keyring` link to artoken first on PATH.
+fn keyring_install(demo: &Demo, pip: &Path, emu: &BackgroundEmulator) -> Result<Outcome> {
+    let bin = demo.dir.path().join("bin");
+    let link = bin.join("keyring");
+    if !link.exists() {
+        std::os::unix::fs::symlink(&demo.exe, &link).context("cannot link keyring")?;
+    }
+    let endpoint = codeartifact_emulator::endpoint_url(
+        &emu.url(),
+        "demo",
+        DEFAULT_ACCOUNT,
+        REGION,
+        codeartifact_emulator::Format::Pypi,
+        "pypi-store",
+    );
+    // `aws@` in the URL: pip before 26.2 asks the keyring only when the URL names a user.
+    let index = format!("{}simple/", endpoint.replacen("http://", "http://aws@", 1));
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))?;
+    let site = demo.dir.path().join("site-keyring");
+    let (ok, text) = run_quiet(
+        demo.tool(&pip.to_string_lossy())
+            .env("PATH", path)
+            .env_remove("PIP_INDEX_URL")
+            .args([
+                "install",
+                "--no-cache-dir",
+                "--quiet",
+                "--keyring-provider",
+                "subprocess",
+                "--index-url",
+                &index,
+                "--target",
+            ])
+            .arg(&site)
+            .arg("artoken-demo"),
+    )?;
+    Ok(if ok && site.join("artoken_demo").exists() {
+        Outcome::Ok("pip installed through the keyring helper: no token in any file or URL".into())
+    } else if text.contains("no such option: --keyring-provider") {
+        Outcome::Skipped("this pip is older than 23.1 (no --keyring-provider)".into())
     } else {
         Outcome::Failed(last_line(&text))
     })
