@@ -17,7 +17,7 @@ fn the_demo_walks_the_whole_flow() {
         lines[0].starts_with("artoken demo: emulator at http://127.0.0.1:"),
         "{text}"
     );
-    for step in ["token", "cache", "exec", "keyring", "npm"] {
+    for step in ["token", "cache", "exec", "keyring", "serve", "npm"] {
         assert!(
             lines.iter().any(|l| l.starts_with(&format!("✓ {step}: "))),
             "step {step} missing or failed:\n{text}"

@@ -223,7 +223,14 @@ pub fn run(_global: &Global, args: DemoArgs) -> Result<ExitCode> {
     };
     demo.report("keyring", outcome);
 
-    // 5. npm with an .npmrc written from `artoken url --tool npmrc`
+    // 5. serve: pip through the local auth proxy, with a token-free URL
+    let outcome = match on_path("pip").or_else(|| on_path("pip3")) {
+        None => Outcome::Skipped("pip is not on PATH".into()),
+        Some(pip) => serve_install(&demo, &pip)?,
+    };
+    demo.report("serve", outcome);
+
+    // 6. npm with an .npmrc written from `artoken url --tool npmrc`
     let outcome = match on_path("npm") {
         None => Outcome::Skipped("npm is not on PATH".into()),
         Some(npm) => npm_install(&demo, &npm)?,
@@ -319,6 +326,64 @@ fn keyring_install(demo: &Demo, pip: &Path, emu: &BackgroundEmulator) -> Result<
         Outcome::Ok("pip installed through the keyring helper: no token in any file or URL".into())
     } else if text.contains("no such option: --keyring-provider") {
         Outcome::Skipped("this pip is older than 23.1 (no --keyring-provider)".into())
+    } else {
+        Outcome::Failed(last_line(&text))
+    })
+}
+
+/// `artoken serve` on a free port, then pip with `http://127.0.0.1:PORT/demo/simple/`.
+fn serve_install(demo: &Demo, pip: &Path) -> Result<Outcome> {
+    use std::io::BufRead;
+    let mut child = demo
+        .artoken()
+        .args(["serve", "--listen", "127.0.0.1:0", "--access-log", "off"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start `artoken serve`")?;
+    let mut first = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = std::io::BufReader::new(out).read_line(&mut first);
+    }
+    let Some(base) = first
+        .trim()
+        .strip_prefix("artoken serve listening on ")
+        .map(str::to_string)
+    else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Ok(Outcome::Failed(format!(
+            "`artoken serve` did not start: {}",
+            first.trim()
+        )));
+    };
+    let site = demo.dir.path().join("site-serve");
+    let index = format!("{base}/demo/simple/");
+    let result = run_quiet(
+        demo.tool(&pip.to_string_lossy())
+            .env_remove("PIP_INDEX_URL")
+            .args([
+                "install",
+                "--no-cache-dir",
+                "--quiet",
+                "--index-url",
+                &index,
+                "--target",
+            ])
+            .arg(&site)
+            .arg("artoken-demo"),
+    );
+    // SAFETY: plain kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let _ = child.wait();
+    let (ok, text) = result?;
+    Ok(if ok && site.join("artoken_demo").exists() {
+        Outcome::Ok(format!(
+            "pip installed through `artoken serve` from {index} (no token in the URL)"
+        ))
     } else {
         Outcome::Failed(last_line(&text))
     })
