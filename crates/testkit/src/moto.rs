@@ -5,7 +5,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A running `moto_server -H 127.0.0.1 -p PORT`; its log goes to a temporary file.
+/// A running moto server (single-threaded, see [`Moto::start`]) on 127.0.0.1; its log goes to a
+/// temporary file.
 pub struct Moto {
     child: Child,
     port: u16,
@@ -20,8 +21,16 @@ impl Moto {
             .expect("find a free port")
             .port();
         let log = tempfile::NamedTempFile::new().expect("moto log file");
-        let child = Command::new(crate::tool("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // moto's own `moto_server` is threaded, and its S3 checks `If-Match` and then writes in
+        // two steps, so two conditional puts can both pass (S3 itself is atomic here). One
+        // thread serves one request at a time, which makes conditional writes atomic as in S3.
+        const SERVE: &str = "import os, sys\n\
+from werkzeug.serving import run_simple\n\
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app\n\
+os.environ.setdefault('MOTO_PORT', sys.argv[2])\n\
+run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False, request_handler=MotoRequestHandler)\n";
+        let child = Command::new(crate::tool("python"))
+            .args(["-c", SERVE, "127.0.0.1", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.reopen().expect("moto log")))
             .stderr(Stdio::from(log.reopen().expect("moto log")))
