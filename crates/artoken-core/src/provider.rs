@@ -165,15 +165,15 @@ impl Provider {
         };
         let key = self.token_key(spec);
         let seen = cache.read_token(&key);
-        if !self.settings.force_refresh {
-            if let Some(t) = seen.as_ref().filter(|t| self.usable(t)) {
-                tracing::debug!(
-                    repository = %spec.name,
-                    "cached token, {}",
-                    crate::human::expiry(t.seconds_left(now()))
-                );
-                return Ok(t.clone());
-            }
+        if !self.settings.force_refresh
+            && let Some(t) = seen.as_ref().filter(|t| self.usable(t))
+        {
+            tracing::debug!(
+                repository = %spec.name,
+                "cached token, {}",
+                crate::human::expiry(t.seconds_left(now()))
+            );
+            return Ok(t.clone());
         }
         let guard = match cache.lock(&key, self.settings.lock_timeout).await {
             Ok(g) => Some(g),
@@ -215,10 +215,10 @@ impl Provider {
             return Ok(e);
         }
         let endpoint = self.source.fetch_endpoint(spec).await?;
-        if let Some(cache) = &self.cache {
-            if let Err(e) = cache.write_endpoint(&key, &endpoint) {
-                self.warn(format!("{e}; the endpoint was not cached"));
-            }
+        if let Some(cache) = &self.cache
+            && let Err(e) = cache.write_endpoint(&key, &endpoint)
+        {
+            self.warn(format!("{e}; the endpoint was not cached"));
         }
         Ok(endpoint)
     }

@@ -79,11 +79,14 @@ pub struct CallerIdentity {
     pub arn: String,
 }
 
+/// What an SDK configuration depends on: profile, region, role.
+type ConfigKey = (Option<String>, Option<String>, Option<String>);
+
 /// Talks to AWS through the SDK.
 pub struct TokenSource {
     endpoint_override: Option<String>,
     timeout: Duration,
-    configs: Mutex<HashMap<(Option<String>, Option<String>, Option<String>), SdkConfig>>,
+    configs: Mutex<HashMap<ConfigKey, SdkConfig>>,
 }
 
 /// Default bound on one whole call, retries included (`ARTOKEN_TIMEOUT` changes it).

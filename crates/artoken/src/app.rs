@@ -25,10 +25,10 @@ impl App {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
         let home = env_var("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
         let mut explicit = global.config.clone();
-        if explicit.is_empty() {
-            if let Some(list) = env_var("ARTOKEN_CONFIG").filter(|v| !v.is_empty()) {
-                explicit = std::env::split_paths(&list).collect();
-            }
+        if explicit.is_empty()
+            && let Some(list) = env_var("ARTOKEN_CONFIG").filter(|v| !v.is_empty())
+        {
+            explicit = std::env::split_paths(&list).collect();
         }
         let config = config::load(&config::LoadOptions {
             home,
