@@ -1,13 +1,110 @@
 //! Crash-safe file writes: a temp file beside the target, fsync, rename, 0600 by default.
+//!
+//! A writer killed between creating its temp file and the rename leaves the temp file behind,
+//! and it may hold a token. Each writer holds an exclusive lock on its temp file until the
+//! rename, and the lock dies with the process, so a temp file whose lock can be taken belongs to
+//! a writer that is gone: the next write (or removal, see [`sweep_stale_temp_files`]) of the same
+//! target deletes it.
 
-use std::fs::{self, OpenOptions};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// Writes `bytes` to `path` so that readers see either the old or the new content, never a
-/// torn file. The new file gets `mode` (use 0o600 for anything holding a token).
+/// torn file. The new file gets `mode` (use 0o600 for anything holding a token). Temp files of
+/// `path` left by killed writers are removed first.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let (dir, name) = split(path)?;
+    sweep_stale_temp_files(path);
+    // A sweeper in another process may take a brand-new temp file in the instant before its
+    // writer locks it; the writer then sees its file gone and starts over with a new one.
+    for _ in 0..5 {
+        let mut tmp_name = temp_prefix(name);
+        tmp_name.push(format!("{}.{}", std::process::id(), unique()));
+        let tmp = dir.join(tmp_name);
+        let f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot create a temporary file in {}: {e}", dir.display()),
+                )
+            })?;
+        // No lock support (some network file systems): then nothing is ever swept.
+        let _ = f.lock();
+        if !is_same_file(&f, &tmp) {
+            continue;
+        }
+        let result = replace(f, &tmp, path, dir, bytes, mode);
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        return result;
+    }
+    Err(io::Error::other(format!(
+        "cannot create a temporary file in {}: it was removed each time by another process",
+        dir.display()
+    )))
+}
+
+/// Fills the locked temp file and renames it over `path`; the lock is held until the rename is
+/// done, so no sweeper takes the file meanwhile.
+fn replace(
+    mut f: File,
+    tmp: &Path,
+    path: &Path,
+    dir: &Path,
+    bytes: &[u8],
+    mode: u32,
+) -> io::Result<()> {
+    // create_new + mode is subject to the umask; set it exactly.
+    f.set_permissions(fs::Permissions::from_mode(mode))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    fs::rename(tmp, path)?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    drop(f);
+    Ok(())
+}
+
+/// Removes the temp files of `path` (`.NAME.tmp.PID.N` beside it) whose writers are gone: their
+/// lock is free. Files of live writers, other names and anything that is not a regular file are
+/// left alone; errors are ignored (this is housekeeping).
+pub fn sweep_stale_temp_files(path: &Path) {
+    let Ok((dir, name)) = split(path) else {
+        return;
+    };
+    let prefix = temp_prefix(name);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(rest) = file_name.as_bytes().strip_prefix(prefix.as_bytes()) else {
+            continue;
+        };
+        if !is_pid_and_counter(rest) || !e.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let p = e.path();
+        let Ok(f) = File::open(&p) else {
+            continue;
+        };
+        if f.metadata().is_ok_and(|m| m.is_file()) && f.try_lock().is_ok() && is_same_file(&f, &p) {
+            let _ = fs::remove_file(&p);
+        }
+    }
+}
+
+fn split(path: &Path) -> io::Result<(&Path, &OsStr)> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -15,31 +112,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp.{}.{}", std::process::id(), unique()));
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
-        // create_new + mode is subject to the umask; set it exactly.
-        f.set_permissions(fs::Permissions::from_mode(mode))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    Ok((dir, name))
+}
+
+/// `.NAME.tmp.`
+fn temp_prefix(name: &OsStr) -> OsString {
+    let mut p = OsString::from(".");
+    p.push(name);
+    p.push(".tmp.");
+    p
+}
+
+/// `PID.N`: what follows the prefix in a temp file's name.
+fn is_pid_and_counter(s: &[u8]) -> bool {
+    let mut parts = s.split(|&b| b == b'.');
+    let digits =
+        |p: Option<&[u8]>| p.is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit));
+    digits(parts.next()) && digits(parts.next()) && parts.next().is_none()
+}
+
+/// `f` is still the file at `path` (not removed or replaced meanwhile).
+fn is_same_file(f: &File, path: &Path) -> bool {
+    match (f.metadata(), fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
-    result
 }
 
 fn unique() -> u64 {
@@ -86,6 +183,67 @@ mod tests {
             fs::read(&p).unwrap(),
             if r.is_ok() { &b"new"[..] } else { &b"old"[..] }
         );
+    }
+
+    #[test]
+    fn the_next_write_sweeps_temp_files_of_dead_writers_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pip.conf");
+        write_atomic(&p, b"one", 0o600).unwrap();
+        // Left by a killed writer: nobody holds its lock.
+        let stale = dir.path().join(".pip.conf.tmp.4242.17");
+        fs::write(&stale, "index-url = https://aws:TOKEN@x/").unwrap();
+        // A live writer's: locked.
+        let live = dir.path().join(".pip.conf.tmp.4243.18");
+        let held = File::create(&live).unwrap();
+        held.lock().unwrap();
+        // Not temp files of this target, or not files.
+        let others = [
+            ".pip.conf.tmp.x",
+            ".pip.conf.tmp.1.2.3",
+            ".pip.conf.tmp.1.",
+            ".other.tmp.1.2",
+            "pip.conf.tmp.1.2",
+        ];
+        for o in others {
+            fs::write(dir.path().join(o), "").unwrap();
+        }
+        fs::create_dir(dir.path().join(".pip.conf.tmp.5.6")).unwrap();
+
+        write_atomic(&p, b"two", 0o600).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert!(!stale.exists(), "the dead writer's temp file is gone");
+        assert!(live.exists(), "a live writer's temp file is kept");
+        for o in others {
+            assert!(dir.path().join(o).exists(), "{o} is kept");
+        }
+        assert!(dir.path().join(".pip.conf.tmp.5.6").is_dir());
+
+        // Once its writer is gone, a sweep on its own (logout removing the file) takes it.
+        drop(held);
+        sweep_stale_temp_files(&p);
+        assert!(!live.exists());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1 + others.len() + 1
+        );
+    }
+
+    #[test]
+    fn a_failure_to_create_the_temp_file_names_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone");
+        let e = write_atomic(&missing.join("f"), b"x", 0o600).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "cannot create a temporary file in {}: ",
+                missing.display()
+            )),
+            "{msg}"
+        );
+        assert!(!msg.contains(".tmp."), "{msg}");
     }
 
     fn unsafe_is_root() -> bool {

@@ -66,9 +66,11 @@ pub fn read(path: &Path) -> Result<Option<String>, String> {
 }
 
 /// Writes `text` to `path` atomically (`None`: removes the file). `secret` files get 0600;
-/// others keep their mode (new ones 0644).
+/// others keep their mode (new ones 0644). Either way, temp files of `path` left by a killed
+/// artoken (they may hold a token) are removed.
 pub fn write(path: &Path, text: Option<&str>, secret: bool) -> Result<(), String> {
     let Some(text) = text else {
+        artoken_core::atomic::sweep_stale_temp_files(path);
         return match fs::remove_file(path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -125,6 +127,21 @@ mod tests {
         write(&link, None, true).unwrap();
         assert!(fs::symlink_metadata(&link).is_err());
         assert_eq!(read(&dir.path().join("missing")).unwrap(), None);
+    }
+
+    #[test]
+    fn writing_or_removing_sweeps_temp_files_left_by_a_killed_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(".npmrc");
+        // The temp files of `.npmrc` are `..npmrc.tmp.PID.N`.
+        let stale = dir.path().join("..npmrc.tmp.4242.7");
+        fs::write(&stale, "//x/:_authToken=TOKEN\n").unwrap();
+        write(&p, Some("a=1\n"), true).unwrap();
+        assert!(!stale.exists());
+        fs::write(&stale, "//x/:_authToken=TOKEN\n").unwrap();
+        write(&p, None, true).unwrap();
+        assert!(!stale.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]
