@@ -8,12 +8,14 @@
 pub mod context;
 pub mod error;
 pub mod glue;
-pub mod index_url;
 pub mod installer;
 pub mod lambda;
 pub mod refresh;
-pub mod rewrite;
 pub mod s3;
+
+// The requirements-file rewriter lives with the other file writers (and is fuzzed there).
+pub use artoken_tools::index_url;
+pub use artoken_tools::requirements as rewrite;
 
 pub use context::{Aws, Endpoints, RepoAuth};
 pub use error::AwsError;

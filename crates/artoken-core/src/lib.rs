@@ -6,14 +6,18 @@ pub mod atomic;
 pub mod cache;
 pub mod config;
 pub mod human;
+#[cfg(feature = "aws")]
 pub mod provider;
 pub mod redact;
+#[cfg(feature = "aws")]
 pub mod resolve;
 pub mod secret;
+#[cfg(feature = "aws")]
 pub mod source;
 pub mod spec;
 pub mod urls;
 
+#[cfg(feature = "aws")]
 pub use provider::{Provider, ProviderError, Settings};
 pub use secret::Token;
 pub use spec::{Format, RepositorySpec, TokenDuration};

@@ -89,9 +89,10 @@ pub enum Invocation {
 /// A command line keyring would reject (exit 2, as argparse does).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UsageError {
-    #[error("unrecognized arguments: {0}")]
+    // Arguments are shown escaped: a newline in one must not make the message two lines.
+    #[error("unrecognized arguments: {}", .0.escape_debug())]
     Unrecognized(String),
-    #[error("argument {option}: expected one argument")]
+    #[error("argument {}: expected one argument", .option.escape_debug())]
     MissingValue { option: String },
     #[error("argument {option}: invalid choice: {value:?} (choose from {choices})")]
     InvalidChoice {
@@ -103,7 +104,7 @@ pub enum UsageError {
     NoOperation,
     #[error("invalid operation {0:?} (choose from get, set, del, diagnose)")]
     UnknownOperation(String),
-    #[error("{0} needs a service")]
+    #[error("{} needs a service", .0.escape_debug())]
     NoService(String),
 }
 
@@ -575,6 +576,13 @@ mod tests {
             parse_args(&["--mode=x", "get", URL]).unwrap_err(),
         ] {
             assert!(!e.to_string().contains("--mode=creds"), "{e}");
+        }
+        // One line, whatever the arguments hold (found by the keyring_args fuzz target).
+        for e in [
+            parse_args(&["--", "\u{12}", "", "", "\n", "y"]).unwrap_err(),
+            parse_args(&["--x\ny", "get", URL]).unwrap_err(),
+        ] {
+            assert!(!e.to_string().contains('\n'), "{e}");
         }
     }
 

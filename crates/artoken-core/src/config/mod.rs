@@ -112,11 +112,22 @@ pub fn load(options: &LoadOptions<'_>) -> Result<Config, ConfigError> {
             .map(|f| options.cwd.join(f))
             .collect()
     };
-    let mut draft = merge::Draft::default();
+    let mut texts = Vec::with_capacity(files.len());
     for path in files {
         let text = read::read_text(&path)?;
-        let root = yaml::parse(&path, &text)?;
-        let kind = kind_from_name(&path).unwrap_or_else(|| {
+        texts.push((path, text));
+    }
+    from_texts(&texts, options.env)
+}
+
+/// Merges and checks files already read, as [`load`] does once it has read them: `(path,
+/// text)` pairs in precedence order (later wins); the file name picks the schema (artoken or
+/// wev; for other names, the content does).
+pub fn from_texts(files: &[(PathBuf, String)], env: EnvLookup<'_>) -> Result<Config, ConfigError> {
+    let mut draft = merge::Draft::default();
+    for (path, text) in files {
+        let root = yaml::parse(path, text)?;
+        let kind = kind_from_name(path).unwrap_or_else(|| {
             if root.as_ref().is_some_and(wev::looks_like_wev) {
                 FileKind::Wev
             } else {
@@ -124,14 +135,14 @@ pub fn load(options: &LoadOptions<'_>) -> Result<Config, ConfigError> {
             }
         });
         let layer = match kind {
-            FileKind::Artoken => artoken_file::layer(&path, root.as_ref())?,
-            FileKind::Wev => wev::layer(&path, root.as_ref())?,
+            FileKind::Artoken => artoken_file::layer(path, root.as_ref())?,
+            FileKind::Wev => wev::layer(path, root.as_ref())?,
         };
         draft.apply(layer);
-        draft.sources.push(path);
+        draft.sources.push(path.clone());
     }
     wev::resolve(&mut draft)?;
-    env_overrides::apply(&mut draft, options.env)?;
+    env_overrides::apply(&mut draft, env)?;
     finish::finish(draft)
 }
 

@@ -80,7 +80,7 @@ pub enum Tag {
 #[derive(Debug, Clone)]
 pub struct Doc {
     pub lines: Vec<Line>,
-    /// The line ending new lines get: the file's first one, else `\n`.
+    /// The line ending new lines get: the first marker's, else the file's first one, else `\n`.
     pub eol: String,
     pub style: Style,
 }
@@ -114,12 +114,21 @@ impl Doc {
                 }
             }
         }
-        let eol = lines
+        let mut doc = Doc {
+            lines,
+            eol: "\n".to_string(),
+            style,
+        };
+        // The ending of the first marker (what an earlier login chose, so a second one
+        // writes the same bytes), else the file's first.
+        let first_marker = doc
+            .lines
             .iter()
-            .find(|l| !l.eol.is_empty())
-            .map(|l| l.eol.clone())
-            .unwrap_or_else(|| "\n".to_string());
-        Doc { lines, eol, style }
+            .find(|l| !l.eol.is_empty() && doc.marker(&l.text).is_some());
+        if let Some(l) = first_marker.or_else(|| doc.lines.iter().find(|l| !l.eol.is_empty())) {
+            doc.eol = l.eol.clone();
+        }
+        doc
     }
 
     pub fn render(&self) -> String {
@@ -298,6 +307,17 @@ impl Doc {
         self.insert_with(at, indent, name, kind, Vec::new(), content)
     }
 
+    /// The ending for a last line that had none: the file's own, but `\r\n` after a text
+    /// ending in a lone `\r` (with `\n` alone, the `\r` would read back as part of the
+    /// ending, and logout would drop it).
+    fn eol_for(&self, text: &str) -> String {
+        if text.ends_with('\r') {
+            "\r\n".to_string()
+        } else {
+            self.eol.clone()
+        }
+    }
+
     fn insert_with(
         &mut self,
         at: usize,
@@ -310,7 +330,7 @@ impl Doc {
         let eol = self.eol.clone();
         let mut end_eol = eol.clone();
         if at == self.lines.len() && at > 0 && self.lines[at - 1].eol.is_empty() {
-            self.lines[at - 1].eol = eol.clone();
+            self.lines[at - 1].eol = self.eol_for(&self.lines[at - 1].text);
             end_eol = String::new();
         }
         let mut new = vec![Line {
@@ -324,7 +344,11 @@ impl Doc {
             }
             new.push(Line {
                 text: format!("{prefix}{}", w.text),
-                eol: if w.eol.is_empty() { eol.clone() } else { w.eol },
+                eol: if w.eol.is_empty() {
+                    self.eol_for(&w.text)
+                } else {
+                    w.eol
+                },
             });
         }
         for c in content {

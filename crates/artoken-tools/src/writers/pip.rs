@@ -26,6 +26,8 @@ pub fn login(text: &str, name: &str, url: &str, extra: bool) -> Result<String, S
     let tags = d.tags()?;
     if !extra {
         for k in key_lines(&d, &tags, &global, INDEX).into_iter().rev() {
+            // Switching a later line off shifts what follows: tags afresh for each key.
+            let tags = d.tags()?;
             if tags[k] == Tag::User {
                 // The value's lines, never past a line of artoken's.
                 let last = (k + 1..=value_last(&d, &tags, k))
@@ -169,6 +171,11 @@ mod tests {
             "[global]\ntimeout = 1",
             "[install]\nx = 1\n",
             "[global]\nextra-index-url = https://x/simple\n  https://y/simple\n# c\n[other]\n",
+            // Found by the pip_conf fuzz target: a last line ending in a lone CR, and two
+            // `index-url` lines in [global] with a section after them.
+            "# c\r",
+            "[global]\nindex-url = a\nindex-url = b\n[install]\nx = 1\n",
+            "[global]\nindex-url = https://x/simple\r",
         ] {
             check_roundtrip(t, false);
             check_roundtrip(t, true);

@@ -1,0 +1,321 @@
+//! The properties the fuzz targets check, one function per target, shared by `cargo fuzz`
+//! (fuzz/fuzz_targets) and the corpus replay test that runs on stable in `cargo test`
+//! (crates/artoken-tools/tests/fuzz_corpus.rs).
+//!
+//! Each function takes the fuzzer's bytes and panics when a property fails: never a panic
+//! inside artoken, errors are one line, and an edit changes only what it should.
+
+use std::path::PathBuf;
+
+use artoken_core::Token;
+use artoken_core::config;
+use artoken_tools::cargo_credential::{self, Decision, Reply};
+use artoken_tools::index_url::RepoUrl;
+use artoken_tools::keyring::{self, Invocation, Output};
+use artoken_tools::requirements;
+use artoken_tools::writers::{npmrc, pip, pypirc};
+
+/// The names of the targets, as directories of fuzz/corpus.
+pub const TARGETS: &[&str] = &[
+    "config",
+    "pip_conf",
+    "pypirc",
+    "npmrc",
+    "keyring_args",
+    "cargo_protocol",
+    "requirements",
+];
+
+/// Runs target `name` on `data`; false for an unknown name.
+pub fn run(name: &str, data: &[u8]) -> bool {
+    match name {
+        "config" => config_files(data),
+        "pip_conf" => pip_conf(data),
+        "pypirc" => pypirc_file(data),
+        "npmrc" => npmrc_file(data),
+        "keyring_args" => keyring_args(data),
+        "cargo_protocol" => cargo_protocol(data),
+        "requirements" => requirements_file(data),
+        _ => return false,
+    }
+    true
+}
+
+const T1: &str = "TKNONEfz";
+const T2: &str = "TKNTWOfz";
+const PIP1: &str =
+    "https://aws:TKNONEfz@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/a/simple/";
+const PIP2: &str =
+    "https://aws:TKNTWOfz@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/a/simple/";
+const PIPB: &str =
+    "https://aws:TKNONEfz@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/b/simple/";
+const ENDPOINT: &str = "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/a/";
+const NPM_A: &str = "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/a/";
+const NPM_B: &str = "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/b/";
+
+fn one_line(what: &str, msg: &str) {
+    assert!(
+        !msg.contains('\n') && !msg.contains('\r'),
+        "{what} error is not one line: {msg:?}"
+    );
+}
+
+/// Config loader: the input is one or two files (split at the first NUL), named by its first
+/// byte (artoken.yml, wev.yml, their user files, or an unknown name). Loading never panics;
+/// an error is one line naming the file.
+pub fn config_files(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let names = [
+        ["artoken.yml", "artoken.user.yml"],
+        ["wev.yml", "wev.user.yml"],
+        ["wev.yml", "artoken.yml"],
+        ["config.yaml", "artoken.user.yaml"],
+    ];
+    let [first, second] = names[usize::from(pick) % names.len()];
+    let dir = PathBuf::from("/fuzz/project");
+    let files: Vec<(PathBuf, String)> = match text.split_once('\0') {
+        Some((a, b)) => vec![
+            (dir.join(first), a.to_string()),
+            (dir.join(second), b.to_string()),
+        ],
+        None => vec![(dir.join(first), text.to_string())],
+    };
+    let no_env = |_: &str| None;
+    if let Err(e) = config::from_texts(&files, &no_env) {
+        let msg = e.to_string();
+        one_line("config", &msg);
+        assert!(
+            msg.contains("/fuzz/project/"),
+            "config error names no file: {msg:?}"
+        );
+    }
+}
+
+/// A text editor pair's round trip: `login` then `logout` gives the bytes back, a second
+/// login changes nothing, a new token changes only the token, two repositories come off in
+/// either order. Only for inputs without a block of ours already (logout leaves them as is).
+fn roundtrip(
+    text: &str,
+    login: impl Fn(&str, &str, bool) -> Result<String, String>,
+    logout: impl Fn(&str, &str) -> Result<String, String>,
+) {
+    if text.contains("TKN") {
+        return;
+    }
+    match (logout(text, "a"), logout(text, "b")) {
+        (Ok(a), Ok(b)) if a == text && b == text => {}
+        (Err(e), _) | (_, Err(e)) => return one_line("logout", &e),
+        _ => return,
+    }
+    let once = match login(text, "a", false) {
+        Ok(t) => t,
+        Err(e) => return one_line("login", &e),
+    };
+    assert_eq!(logout(&once, "a").unwrap(), text, "logout undoes login");
+    assert_eq!(
+        login(&once, "a", false).unwrap(),
+        once,
+        "login twice == once"
+    );
+    let renewed = login(&once, "a", true).unwrap();
+    assert_eq!(
+        renewed.replace(T2, T1),
+        once,
+        "a new token changes only the token"
+    );
+    assert_eq!(logout(&renewed, "a").unwrap(), text);
+    if let Ok(both) = login(&once, "b", false) {
+        assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), text);
+        assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), text);
+    }
+}
+
+/// pip.conf (INI): the first byte picks `index-url` or `extra-index-url`.
+pub fn pip_conf(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let extra = pick & 1 == 1;
+    roundtrip(
+        text,
+        |t, name, renew| {
+            let url = match (name, renew) {
+                ("b", _) => PIPB,
+                (_, true) => PIP2,
+                _ => PIP1,
+            };
+            pip::login(t, name, url, extra)
+        },
+        pip::logout,
+    );
+}
+
+/// .pypirc (twine).
+pub fn pypirc_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    roundtrip(
+        text,
+        |t, name, renew| pypirc::login(t, name, ENDPOINT, if renew { T2 } else { T1 }),
+        pypirc::logout,
+    );
+}
+
+/// .npmrc: the first byte picks a scope or the default registry.
+pub fn npmrc_file(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let scope = (pick & 1 == 1).then_some("@corp");
+    roundtrip(
+        text,
+        |t, name, renew| {
+            let (registry, scope) = if name == "b" {
+                (NPM_B, Some("@other"))
+            } else {
+                (NPM_A, scope)
+            };
+            npmrc::login(t, name, registry, if renew { T2 } else { T1 }, scope)
+        },
+        npmrc::logout,
+    );
+}
+
+/// keyring's command line (arguments split at NUL): parsing never panics, a usage error is
+/// one line, and a `get`'s reply has the shape its mode and output ask for.
+pub fn keyring_args(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let args: Vec<&str> = if text.is_empty() {
+        Vec::new()
+    } else {
+        text.split('\0').collect()
+    };
+    let _ = keyring::parse_admin(&args);
+    match keyring::parse_args(&args) {
+        Err(e) => one_line("keyring usage", &e.to_string()),
+        Ok(Invocation::Get(req)) => {
+            let _ = artoken_tools::realm::parse(&req.service);
+            let _ = req.username_fits();
+            let reply = req.reply(T1);
+            assert!(reply.contains(T1), "the reply carries the token");
+            if req.output == Output::Json {
+                let v: serde_json::Value = serde_json::from_str(reply.trim_end())
+                    .unwrap_or_else(|e| panic!("JSON reply does not parse ({e}): {reply:?}"));
+                assert!(v.is_object(), "JSON reply is an object: {reply:?}");
+            }
+        }
+        Ok(_) => {}
+    }
+}
+
+/// cargo's credential protocol: the whole conversation over the input. One reply line per
+/// request line, each valid JSON; a token only where a fetch was decided.
+pub fn cargo_protocol(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if text.contains("TKN") {
+        return;
+    }
+    let (extra, input) = match text.split_once('\0') {
+        Some((args, rest)) => (args.split(' ').map(str::to_string).collect(), rest),
+        None => (Vec::new(), text),
+    };
+    for line in input.lines() {
+        if let Decision::Reply(r) = cargo_credential::decide(line, &extra) {
+            let l = r.to_line();
+            assert!(!l.contains('\n'), "reply spans lines: {l:?}");
+            serde_json::from_str::<serde_json::Value>(&l)
+                .unwrap_or_else(|e| panic!("reply is not JSON ({e}): {l:?}"));
+        }
+    }
+    let mut out = Vec::new();
+    let mut fetches = 0;
+    cargo_credential::serve(input.as_bytes(), &mut out, &extra, |_, _, bearer| {
+        fetches += 1;
+        Reply::token(T1, 1_700_000_000, bearer)
+    })
+    .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    let requests = input.lines().filter(|l| !l.trim().is_empty()).count();
+    assert_eq!(
+        lines.len(),
+        1 + requests,
+        "hello plus one reply per request"
+    );
+    for l in &lines {
+        serde_json::from_str::<serde_json::Value>(l)
+            .unwrap_or_else(|e| panic!("output line is not JSON ({e}): {l:?}"));
+    }
+    let with_token = lines.iter().filter(|l| l.contains(T1)).count();
+    assert!(
+        with_token <= fetches,
+        "a token went out without a fetch: {out:?}"
+    );
+}
+
+/// The requirements-file rewriter: any bytes in; only index lines for the repository
+/// change, only in their token; a second rewrite with the same token changes nothing; a
+/// rewrite with another token and back gives the same bytes.
+pub fn requirements_file(data: &[u8]) {
+    if data.windows(3).any(|w| w == b"TKN") {
+        return;
+    }
+    let repo = RepoUrl::new(ENDPOINT).unwrap();
+    let one = requirements::rewrite(data, &repo, &Token::new(T1));
+    assert_eq!(
+        one.bytes.split(|&b| b == b'\n').count(),
+        data.split(|&b| b == b'\n').count(),
+        "the line count stays"
+    );
+    let changed: Vec<usize> = one.changes.iter().map(|c| c.line).collect();
+    for (n, (before, after)) in data
+        .split(|&b| b == b'\n')
+        .zip(one.bytes.split(|&b| b == b'\n'))
+        .enumerate()
+    {
+        if !changed.contains(&(n + 1)) {
+            assert_eq!(
+                before,
+                after,
+                "line {} changed without a change record",
+                n + 1
+            );
+        }
+    }
+    for c in &one.changes {
+        assert!(
+            !c.before.contains(T1) && !c.after.contains(T1),
+            "a change record shows the token: {c:?}"
+        );
+    }
+    let again = requirements::rewrite(&one.bytes, &repo, &Token::new(T1));
+    assert!(!again.changed(), "a second rewrite changes nothing");
+    assert_eq!(again.bytes, one.bytes);
+    let two = requirements::rewrite(&one.bytes, &repo, &Token::new(T2));
+    assert_eq!(two.index_lines, one.index_lines);
+    let back = requirements::rewrite(&two.bytes, &repo, &Token::new(T1));
+    assert_eq!(
+        back.bytes, one.bytes,
+        "another token and back is the same file"
+    );
+    let swapped = String::from_utf8_lossy(&two.bytes).replace(T2, T1);
+    assert_eq!(
+        swapped,
+        String::from_utf8_lossy(&one.bytes),
+        "another token changes only the token"
+    );
+}

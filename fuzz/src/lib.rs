@@ -1,0 +1,3 @@
+//! The fuzz targets' properties (see `checks`), compiled with cargo fuzz.
+
+pub mod checks;
