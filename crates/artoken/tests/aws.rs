@@ -439,7 +439,7 @@ fn refresh_once_reports_each_target_and_fails_when_one_does() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "artoken: error: 1 of 3 targets failed\n"
+        "artoken: error: 1 of 3 targets failed: s3://gone-bucket/r.txt: bucket gone-bucket does not exist\n"
     );
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),

@@ -678,7 +678,7 @@ fn refresh_of_a_local_file_in_a_read_only_or_full_dir_fails_cleanly() {
             1,
             "nothing but the file"
         );
-        // Each target's outcome is a line on stdout; stderr sums up.
+        // Each target's outcome is a line on stdout; stderr sums up and names the failure.
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             format!(
@@ -690,7 +690,12 @@ fn refresh_of_a_local_file_in_a_read_only_or_full_dir_fails_cleanly() {
         );
         assert_eq!(
             String::from_utf8_lossy(&out.stderr),
-            "artoken: error: 1 of 1 targets failed\n"
+            format!(
+                "artoken: error: 1 of 1 targets failed: {}: cannot write: {}\n",
+                file.display(),
+                why(how, &dir)
+            ),
+            "{how:?}"
         );
         env.ok(&["refresh", "--once"]);
         assert_eq!(mode(&file), 0o600);

@@ -251,8 +251,16 @@ pub fn refresh(global: &Global, a: RefreshArgs) -> Result<ExitCode> {
         app.flush_warnings();
         let failed = report(&outcomes, a.dry_run, None);
         if failed > 0 {
+            // stdout has a line per target; stderr names the first failure too, for logs
+            // that keep stderr only.
+            let first = outcomes
+                .iter()
+                .find_map(|(job, r)| r.as_ref().err().map(|e| failure_line(job, e)))
+                .unwrap_or_default()
+                .replacen(": FAILED: ", ": ", 1);
+            let more = if failed > 1 { " (and more, above)" } else { "" };
             eprintln!(
-                "artoken: error: {failed} of {} targets failed",
+                "artoken: error: {failed} of {} targets failed: {first}{more}",
                 outcomes.len()
             );
             return Ok(ExitCode::from(1));
