@@ -268,24 +268,21 @@ impl Cache {
         Ok(())
     }
 
-    /// Removes temp files left by a process killed mid-write (older than a minute).
+    /// Removes temp files left by processes killed mid-write, for every entry (the write above
+    /// swept its own target's): those whose writer is gone, see [`crate::atomic`].
     fn sweep_stale_temp_files(&self) {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
         };
         for e in entries.flatten() {
-            let name = e.file_name();
-            if !name.to_string_lossy().contains(".json.tmp.") {
-                continue;
-            }
-            let old = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > Duration::from_secs(60));
-            if old {
-                let _ = fs::remove_file(e.path());
+            let name = e.file_name().to_string_lossy().to_string();
+            // `.NAME.tmp.PID.N` belongs to NAME.
+            if let Some((target, _)) = name
+                .strip_prefix('.')
+                .and_then(|n| n.split_once(".tmp."))
+                .filter(|(t, _)| t.ends_with(".json"))
+            {
+                crate::atomic::sweep_stale_temp_files(&self.dir.join(target));
             }
         }
     }
@@ -475,6 +472,35 @@ mod tests {
         cache.write_token(&other, &tok("t", 1, 0)).unwrap();
         fs::rename(cache.token_path(&other), cache.token_path(&key)).unwrap();
         assert!(cache.read_token(&key).is_none());
+    }
+
+    #[test]
+    fn a_write_sweeps_temp_files_of_dead_writers_of_every_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        cache.prepare().unwrap();
+        let key = CacheKey::for_token(&spec(), None, None, None);
+        let other = CacheKey::for_token(&spec(), Some("us-west-2"), None, None);
+        let name = |k: &CacheKey| {
+            cache
+                .token_path(k)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string()
+        };
+        let dead = dir.path().join(format!(".{}.tmp.1.1", name(&other)));
+        let live = dir.path().join(format!(".{}.tmp.2.1", name(&other)));
+        fs::write(&dead, b"{\"token\":\"left-by-a-killed-writer\"").unwrap();
+        fs::write(&live, b"being written").unwrap();
+        let held = fs::File::open(&live).unwrap();
+        held.lock().unwrap();
+        cache.write_token(&key, &tok("t", 100, 0)).unwrap();
+        assert!(!dead.exists(), "a dead writer's temp file is swept");
+        assert!(live.exists(), "a live writer's temp file stays");
+        drop(held);
+        cache.write_token(&key, &tok("t", 100, 0)).unwrap();
+        assert!(!live.exists(), "swept once its writer is gone");
     }
 
     #[test]
