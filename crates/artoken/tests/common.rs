@@ -3,8 +3,9 @@
 
 use std::process::{Command, Output};
 
+use codeartifact_emulator::config::RepositoryConfig;
 use codeartifact_emulator::config::{AccessKey, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
-use codeartifact_emulator::{BackgroundEmulator, EmulatorConfig};
+use codeartifact_emulator::{BackgroundEmulator, EmulatorConfig, Format};
 use testkit::Sandbox;
 
 pub const OWNER: &str = "111122223333";
@@ -63,6 +64,41 @@ pub fn emulator_config() -> EmulatorConfig {
 
 pub fn setup() -> Env {
     setup_with(emulator_config())
+}
+
+/// An artoken.yml naming a repository of every format the writers handle.
+pub const ALL_FORMATS_CONFIG: &str = r#"default: demo
+repositories:
+  demo: { domain: demo, owner: "111122223333", repository: pypi-store, format: pypi }
+  other: { domain: demo, owner: "111122223333", repository: pypi-two, format: pypi }
+  js: { domain: demo, owner: "111122223333", repository: npm-store, format: npm }
+  mvn: { domain: demo, owner: "111122223333", repository: maven-store, format: maven }
+  nu: { domain: demo, owner: "111122223333", repository: nuget-store, format: nuget }
+  crates: { domain: demo, owner: "111122223333", repository: cargo-store, format: cargo }
+  sw: { domain: demo, owner: "111122223333", repository: swift-store, format: swift }
+"#;
+
+/// The emulator with a repository of every format the writers need.
+pub fn setup_all_formats() -> Env {
+    let mut cfg = emulator_config();
+    for (name, format) in [
+        ("pypi-two", Format::Pypi),
+        ("maven-store", Format::Maven),
+        ("nuget-store", Format::Nuget),
+        ("cargo-store", Format::Cargo),
+        ("swift-store", Format::Swift),
+    ] {
+        cfg.domains[0].repositories.push(RepositoryConfig {
+            name: name.into(),
+            format,
+            description: None,
+            packages_dir: None,
+            packages: Vec::new(),
+        });
+    }
+    let env = setup_with(cfg);
+    std::fs::write(env.sb.work().join("artoken.yml"), ALL_FORMATS_CONFIG).unwrap();
+    env
 }
 
 pub fn setup_with(config: EmulatorConfig) -> Env {

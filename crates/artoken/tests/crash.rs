@@ -175,6 +175,34 @@ impl Tally {
 /// killing each run at a random point; the file is always the original or the logged-in bytes.
 fn sigkill_loop_for_login(tool: &str, repo: &str, rel: &str, original: &str, seed: u64) {
     let env = setup();
+    let w = Writer {
+        tool,
+        repo,
+        rel,
+        original,
+        secret: true,
+    };
+    sigkill_loop_for_login_in(&env, &w, seed, LOGIN_ITERATIONS);
+}
+
+/// A file `login TOOL REPO` edits: at `rel` in the sandbox, with the user's `original` content;
+/// `secret` when the logged-in file holds the token.
+struct Writer<'a> {
+    tool: &'a str,
+    repo: &'a str,
+    rel: &'a str,
+    original: &'a str,
+    secret: bool,
+}
+
+fn sigkill_loop_for_login_in(env: &Env, w: &Writer, seed: u64, iterations: u32) {
+    let Writer {
+        tool,
+        repo,
+        rel,
+        original,
+        secret,
+    } = *w;
     let target = env.sb.root().join(rel);
     let dir = target.parent().unwrap().to_path_buf();
     std::fs::create_dir_all(&dir).unwrap();
@@ -187,24 +215,26 @@ fn sigkill_loop_for_login(tool: &str, repo: &str, rel: &str, original: &str, see
     assert_eq!(tokens.len(), 1);
     let (mut t_login, mut t_logout, mut logged_in) = (Vec::new(), Vec::new(), None);
     for _ in 0..5 {
-        t_login.push(timed_ok(&env, &login));
+        t_login.push(timed_ok(env, &login));
         let now = std::fs::read(&target).unwrap();
         assert_eq!(
             logged_in.get_or_insert_with(|| now.clone()),
             &now,
             "every login writes the same bytes"
         );
-        t_logout.push(timed_ok(&env, &logout));
+        t_logout.push(timed_ok(env, &logout));
         assert_eq!(std::fs::read(&target).unwrap(), original.as_bytes());
     }
     let logged_in = logged_in.unwrap();
-    assert!(String::from_utf8_lossy(&logged_in).contains(&tokens[0]));
+    // Some writers reference the token (uv, pipenv) or a helper (cargo) instead.
+    let holds_token = String::from_utf8_lossy(&logged_in).contains(&tokens[0]);
+    assert_eq!(holds_token, secret, "{tool}: the token in {rel}");
     let (t_login, t_logout) = (median(t_login), median(t_logout));
     let others = entries_but_temp(&dir, &target);
 
     let mut rng = Lcg(seed);
     let mut tally = Tally::default();
-    for _ in 0..LOGIN_ITERATIONS {
+    for _ in 0..iterations {
         let before = std::fs::read(&target).unwrap();
         let (args, took) = if before == original.as_bytes() {
             (&login, t_login)
@@ -212,13 +242,15 @@ fn sigkill_loop_for_login(tool: &str, repo: &str, rel: &str, original: &str, see
             (&logout, t_logout)
         };
         // Within the run time and a little beyond, so some runs finish.
-        if kill_after(&env, args, rng.below(took * 6 / 5)) {
+        if kill_after(env, args, rng.below(took * 6 / 5)) {
             tally.killed += 1;
         }
         let now = std::fs::read(&target)
             .unwrap_or_else(|e| panic!("{rel} is gone after a killed {}: {e}", args[0]));
         if now == logged_in {
-            assert_eq!(mode(&target), 0o600, "{rel} holds a token");
+            if holds_token {
+                assert_eq!(mode(&target), 0o600, "{rel} holds a token");
+            }
         } else if now != original.as_bytes() {
             panic!(
                 "{rel} is torn after a killed {}:\n{}",
@@ -253,12 +285,12 @@ fn sigkill_loop_for_login(tool: &str, repo: &str, rel: &str, original: &str, see
     assert_eq!(std::fs::read(&target).unwrap(), original.as_bytes());
     assert_eq!(entries_but_temp(&dir, &target), others);
     assert!(
-        tally.killed > LOGIN_ITERATIONS / 4,
-        "only {} of {LOGIN_ITERATIONS} runs were killed mid-flight",
+        tally.killed > iterations / 4,
+        "only {} of {iterations} runs were killed mid-flight",
         tally.killed
     );
     eprintln!(
-        "crash test, login/logout {tool} ({rel}): {LOGIN_ITERATIONS} runs (login {t_login:?}, logout {t_logout:?} when whole), {} killed mid-flight, {} changed the file, 0 torn; {} temp files left by killed writers ({} with a token, {} there before the last clean run), 0 after it",
+        "crash test, login/logout {tool} ({rel}): {iterations} runs (login {t_login:?}, logout {t_logout:?} when whole), {} killed mid-flight, {} changed the file, 0 torn; {} temp files left by killed writers ({} with a token, {} there before the last clean run), 0 after it",
         tally.killed,
         tally.changed,
         tally.temp_left.len(),
@@ -298,6 +330,104 @@ fn sigkill_mid_login_twine_never_tears_pypirc() {
         "# my index servers\n[distutils]\nindex-servers =\n    pypi\n\n[pypi]\nusername = __token__\n",
         0xd1b5_4a32_d192_ed03,
     );
+}
+
+/// Every other writer `login` has: fewer runs each (they share the write path of the three
+/// above), each in a fresh sandbox with a repository of every format.
+#[test]
+fn sigkill_mid_login_never_tears_any_other_writers_file() {
+    const CASES: &[(&str, &str, &str, &str, bool)] = &[
+        (
+            "uv",
+            "demo",
+            "config/uv/uv.toml",
+            "# mine\nnative-tls = true\n",
+            false,
+        ),
+        ("pnpm", "js", "home/.npmrc", "save-exact=true\n", true),
+        (
+            "yarn",
+            "js",
+            "home/.yarnrc.yml",
+            "# mine\nenableTelemetry: false\n",
+            true,
+        ),
+        (
+            "maven",
+            "mvn",
+            "home/.m2/settings.xml",
+            "<settings>\n  <!-- mine -->\n  <offline>false</offline>\n</settings>\n",
+            true,
+        ),
+        (
+            "gradle",
+            "mvn",
+            "home/.gradle/gradle.properties",
+            "# mine\norg.gradle.daemon=false\n",
+            true,
+        ),
+        (
+            "nuget",
+            "nu",
+            "home/.nuget/NuGet/NuGet.Config",
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <!-- mine -->\n</configuration>\n",
+            true,
+        ),
+        (
+            "cargo",
+            "crates",
+            "home/.cargo/config.toml",
+            "# mine\n[net]\nretry = 3\n",
+            false,
+        ),
+        (
+            "netrc",
+            "demo",
+            "home/.netrc",
+            "machine github.com login me password gh\n",
+            true,
+        ),
+        (
+            "swift",
+            "sw",
+            "home/.netrc",
+            "machine example.com login me password x\n",
+            true,
+        ),
+        (
+            "poetry",
+            "demo",
+            "config/pypoetry/auth.toml",
+            "# mine\n",
+            true,
+        ),
+        (
+            "pipenv",
+            "demo",
+            "work/Pipfile",
+            "[packages]\nrequests = \"*\"\n",
+            false,
+        ),
+    ];
+    for (i, &(tool, repo, rel, original, secret)) in CASES.iter().enumerate() {
+        let env = setup_all_formats();
+        if tool == "poetry" {
+            std::fs::write(
+                env.sb.work().join("pyproject.toml"),
+                "[tool.poetry]\nname = \"app\"\n",
+            )
+            .unwrap();
+        }
+        let seed = 0x5851_f42d_4c95_7f2d_u64.wrapping_add(i as u64);
+        let w = Writer {
+            tool,
+            repo,
+            rel,
+            original,
+            secret,
+        };
+        sigkill_loop_for_login_in(&env, &w, seed, 100);
+    }
 }
 
 /// A requirements file for the refresher: our repository twice (a stale token, a placeholder)

@@ -5,43 +5,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use codeartifact_emulator::Format;
-use codeartifact_emulator::config::RepositoryConfig;
 use common::*;
-
-const CONFIG: &str = r#"default: demo
-repositories:
-  demo: { domain: demo, owner: "111122223333", repository: pypi-store, format: pypi }
-  other: { domain: demo, owner: "111122223333", repository: pypi-two, format: pypi }
-  js: { domain: demo, owner: "111122223333", repository: npm-store, format: npm }
-  mvn: { domain: demo, owner: "111122223333", repository: maven-store, format: maven }
-  nu: { domain: demo, owner: "111122223333", repository: nuget-store, format: nuget }
-  crates: { domain: demo, owner: "111122223333", repository: cargo-store, format: cargo }
-  sw: { domain: demo, owner: "111122223333", repository: swift-store, format: swift }
-"#;
-
-/// The emulator with a repository of every format the writers need.
-fn setup_all() -> Env {
-    let mut cfg = emulator_config();
-    for (name, format) in [
-        ("pypi-two", Format::Pypi),
-        ("maven-store", Format::Maven),
-        ("nuget-store", Format::Nuget),
-        ("cargo-store", Format::Cargo),
-        ("swift-store", Format::Swift),
-    ] {
-        cfg.domains[0].repositories.push(RepositoryConfig {
-            name: name.into(),
-            format,
-            description: None,
-            packages_dir: None,
-            packages: Vec::new(),
-        });
-    }
-    let env = setup_with(cfg);
-    std::fs::write(env.sb.work().join("artoken.yml"), CONFIG).unwrap();
-    env
-}
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
@@ -238,7 +202,7 @@ const CASES: &[Case] = &[
 #[test]
 fn each_tool_writes_its_file_and_logout_gives_it_back() {
     for case in CASES {
-        let env = setup_all();
+        let env = setup_all_formats();
         let root = env.sb.root().to_path_buf();
         let path = root.join(case.file);
         if let Some(b) = case.before {
@@ -332,7 +296,7 @@ fn each_tool_writes_its_file_and_logout_gives_it_back() {
 
 #[test]
 fn dry_run_shows_a_diff_without_the_token_and_writes_nothing() {
-    let env = setup_all();
+    let env = setup_all_formats();
     let pip_conf = env.sb.config_home().join("pip/pip.conf");
     let (out, err) = ok2(&env, &["login", "pip", "--dry-run"]);
     let tok = token(&env);
@@ -398,7 +362,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn unknown_tool_is_one_clear_line() {
-    let env = setup_all();
+    let env = setup_all_formats();
     let out = env.run(&["login", "gradlew"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -414,7 +378,7 @@ fn unknown_tool_is_one_clear_line() {
 
 #[test]
 fn errors_name_the_flag_or_the_file() {
-    let env = setup_all();
+    let env = setup_all_formats();
     let cases: &[(&[&str], &str)] = &[
         (
             &["login", "pip", "--scope", "@x"],
@@ -470,7 +434,7 @@ fn errors_name_the_flag_or_the_file() {
 
 #[test]
 fn a_refreshed_token_replaces_only_the_token_and_repositories_sit_side_by_side() {
-    let env = setup_all();
+    let env = setup_all_formats();
     let conf = env.sb.config_home().join("pip/pip.conf");
     let original = "; team settings\n[global]\nindex-url = https://pypi.org/simple\ntimeout = 60\n\n[install]\nno-compile = yes\n";
     std::fs::create_dir_all(conf.parent().unwrap()).unwrap();
@@ -501,7 +465,7 @@ fn a_refreshed_token_replaces_only_the_token_and_repositories_sit_side_by_side()
 
 #[test]
 fn scoped_npm_in_a_project_file_and_uv_with_an_env_file_and_json() {
-    let env = setup_all();
+    let env = setup_all_formats();
     let npmrc = env.sb.work().join("app/.npmrc");
     std::fs::create_dir_all(npmrc.parent().unwrap()).unwrap();
     std::fs::write(&npmrc, "engine-strict=true\n").unwrap();
@@ -543,7 +507,7 @@ fn scoped_npm_in_a_project_file_and_uv_with_an_env_file_and_json() {
 
 #[test]
 fn a_symlink_into_another_users_file_is_refused() {
-    let env = setup_all();
+    let env = setup_all_formats();
     let target = if unsafe_is_root() {
         let t = env.sb.root().join("theirs.npmrc");
         std::fs::write(&t, "x=1\n").unwrap();
