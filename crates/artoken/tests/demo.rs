@@ -10,6 +10,9 @@ fn the_demo_walks_the_whole_flow() {
     )
     .unwrap();
     sb.set_env("PATH", path);
+    // every tool the demo starts by name, recorded for the suite's leak check (its own
+    // `artoken` children run by absolute path: the process sampler of scripts/test sees those)
+    let argv = sb.record_argv(&["pip", "pip3", "uv", "npm", "node", "sh"]);
     let out = testkit::run_ok(sb.command(env!("CARGO_BIN_EXE_artoken")).arg("demo"));
     let text = String::from_utf8(out.stdout.clone()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -35,6 +38,22 @@ fn the_demo_walks_the_whole_flow() {
     assert!(
         !all.contains("eyJ2ZXIiOjEsImlzdSI6ImVtdWxhdG9yIn0"),
         "a token was printed:\n{all}"
+    );
+    // pip three times (exec, keyring, serve), npm once and the node it runs
+    argv.assert_saw(&["pip", "npm", "node"]);
+    let pip: Vec<Vec<String>> = argv.of("pip").iter().map(|r| r.args().to_vec()).collect();
+    assert_eq!(pip.len(), 3, "{pip:?}");
+    assert!(pip.iter().all(|a| a[0] == "install"), "{pip:?}");
+    assert!(
+        pip.iter()
+            .any(|a| a.iter().any(|x| x == "--keyring-provider")),
+        "{pip:?}"
+    );
+    let npm = argv.of("npm");
+    assert_eq!(npm.len(), 1, "{npm:?}");
+    assert_eq!(
+        npm[0].args(),
+        ["install", "--no-audit", "--no-fund", "artoken-demo"]
     );
 }
 

@@ -10,46 +10,37 @@ use std::time::Duration;
 
 use codeartifact_emulator::Faults;
 use common::*;
-use testkit::{text, tool, venv_tool};
+use testkit::{ArgvLog, text, tool, venv_tool};
 
-/// A sandbox `bin` first on PATH (and in no virtualenv) whose `keyring` notes its arguments
-/// in `keyring.log` (never a token: they are URLs and options) and runs `keyring -> artoken`,
-/// a symlink, as an installed shim would.
-fn keyring_on_path(env: &mut Env) -> PathBuf {
+/// A sandbox `bin` first on PATH (and in no virtualenv) holding `keyring -> artoken`, a
+/// symlink, as an installed shim would; before it, the argv-recording shim of `keyring`
+/// (`Sandbox::record_argv`), whose records also go to the suite's leak check.
+fn keyring_on_path(env: &mut Env) -> ArgvLog {
     let bin = env.sb.root().join("bin");
-    let link = env.sb.root().join("link");
     std::fs::create_dir_all(&bin).unwrap();
-    std::fs::create_dir_all(&link).unwrap();
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_artoken"), link.join("keyring")).unwrap();
-    let log = env.sb.root().join("keyring.log");
-    let script = format!(
-        "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-        log.display(),
-        link.join("keyring").display()
-    );
-    std::fs::write(bin.join("keyring"), script).unwrap();
-    std::fs::set_permissions(
-        bin.join("keyring"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_artoken"), bin.join("keyring")).unwrap();
     let path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
     env.sb.set_env("PATH", path);
-    log
+    env.sb.record_argv(&["keyring"])
 }
 
-/// The keyring command lines the clients ran, with the URL shown as `URL`.
-fn calls(env: &Env, log: &Path) -> Vec<String> {
+/// The keyring command lines the clients ran (arguments joined by spaces), with the URL shown
+/// as `URL`.
+fn calls(env: &Env, log: &ArgvLog) -> Vec<String> {
     let url = index(env);
     let with_user = index_with_user(env);
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.replace(&with_user, "URL").replace(&url, "URL"))
+    log.of("keyring")
+        .iter()
+        .map(|r| {
+            r.args()
+                .join(" ")
+                .replace(&with_user, "URL")
+                .replace(&url, "URL")
+        })
         .collect()
 }
 

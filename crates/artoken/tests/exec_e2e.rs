@@ -27,19 +27,51 @@ fn assert_no_token_in_files(env: &Env, dir: &std::path::Path) {
     }
 }
 
+/// The test venv (pip, python) first on PATH, so `exec` finds `pip` by name.
+fn venv_on_path(env: &mut Env) {
+    let venv_bin = testkit::tool("pip").parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(venv_bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    env.sb.set_env("PATH", path);
+}
+
+/// The arguments of every recorded exec of `program` (see `Sandbox::record_argv`).
+fn args_of(log: &testkit::ArgvLog, program: &str) -> Vec<Vec<String>> {
+    log.of(program)
+        .into_iter()
+        .map(|r| r.args().to_vec())
+        .collect()
+}
+
 #[test]
 fn exec_pip_install_uses_pip_index_url_from_the_config() {
-    let env = setup();
+    let mut env = setup();
+    venv_on_path(&mut env);
+    // every child's argv, for the suite's leak check (argv-recording shims first on PATH)
+    let argv = env.sb.record_argv(&["pip", "python", "python3", "sh"]);
     let target = env.sb.root().join("site");
     let out = testkit::run_ok(
         env.artoken()
-            .args(["exec", "--"])
-            .arg(testkit::tool("pip"))
-            .args(["install", "--no-cache-dir", "--target"])
+            .args(["exec", "--", "pip", "install", "--no-cache-dir", "--target"])
             .arg(&target)
             .arg("artoken-demo"),
     );
     assert!(target.join("artoken_demo/__init__.py").exists());
+    // the command line pip got is the user's, byte for byte: the token went by PIP_INDEX_URL
+    argv.assert_saw(&["pip"]);
+    let target = target.to_str().unwrap();
+    assert_eq!(
+        args_of(&argv, "pip"),
+        [[
+            "install",
+            "--no-cache-dir",
+            "--target",
+            target,
+            "artoken-demo"
+        ]]
+    );
     let text = testkit::text(&out);
     for t in env.emu.issued_tokens() {
         assert!(!text.contains(&t), "pip printed the token");
@@ -73,7 +105,9 @@ const WEV_YML: &str = r#"# wev.yml of a project that installs with pipenv (read 
 
 #[test]
 fn a_wev_project_runs_unchanged_under_artoken_exec() {
-    let env = setup();
+    let mut env = setup();
+    venv_on_path(&mut env);
+    let argv = env.sb.record_argv(&["sh", "pip"]);
     std::fs::remove_file(env.sb.work().join("artoken.yml")).unwrap();
     std::fs::write(env.sb.work().join("wev.yml"), WEV_YML).unwrap();
     // the personal file picks the profile, as wev users do
@@ -102,19 +136,35 @@ fn a_wev_project_runs_unchanged_under_artoken_exec() {
     assert_eq!(repo["profile"], "work", "{v}");
     let left = repo["token"]["expires_in_seconds"].as_i64().unwrap();
     assert!((3_500..=3_600).contains(&left), "{left}");
-    // and pip installs with the token the way a Pipfile would use it
+    // and pip installs with an index URL built from the variable, as a Pipfile source would;
+    // in pip's environment, not on its command line (a process list shows every argv)
     let target = env.sb.root().join("site");
     let script = format!(
-        "exec {} install --no-cache-dir --target {} --index-url \"http://aws:${{CODEARTIFACT_AUTH_TOKEN}}@{}/simple/\" artoken-demo",
-        testkit::tool("pip").display(),
-        target.display(),
+        "PIP_INDEX_URL=\"http://aws:${{CODEARTIFACT_AUTH_TOKEN}}@{}/simple/\" exec pip install --no-cache-dir --target {} artoken-demo",
         env.endpoint()
             .trim_start_matches("http://")
             .trim_end_matches('/'),
+        target.display(),
     );
     testkit::run_ok(env.artoken().args(["exec", "--", "sh", "-c", &script]));
     assert!(target.join("artoken_demo").exists());
     assert_eq!(env.tokens_issued(), 1);
+    // the recorded command lines: the two `sh -c` artoken ran, then the pip the script ran
+    argv.assert_saw(&["sh", "pip"]);
+    let sh = args_of(&argv, "sh");
+    assert_eq!(sh.len(), 2, "{sh:?}");
+    assert_eq!(sh[1], ["-c", script.as_str()]);
+    let target = target.to_str().unwrap();
+    assert_eq!(
+        args_of(&argv, "pip"),
+        [[
+            "install",
+            "--no-cache-dir",
+            "--target",
+            target,
+            "artoken-demo"
+        ]]
+    );
 }
 
 #[test]
@@ -136,7 +186,8 @@ fn an_unknown_wev_plugin_is_a_clear_error() {
 
 #[test]
 fn config_merges_home_then_root_down_to_the_cwd() {
-    let env = setup();
+    let mut env = setup();
+    let argv = env.sb.record_argv(&["sh"]);
     // HOME defines a repository and a variable; the project overrides the variable;
     // the personal file in the project sets the profile.
     std::fs::write(
@@ -187,6 +238,14 @@ fn config_merges_home_then_root_down_to_the_cwd() {
         "echo $WHO $ONLY_HOME",
     ]);
     assert_eq!(out.trim(), "explicit");
+    argv.assert_saw(&["sh"]);
+    assert_eq!(
+        args_of(&argv, "sh"),
+        [
+            ["-c", "echo $WHO $ONLY_HOME"],
+            ["-c", "echo $WHO $ONLY_HOME"]
+        ]
+    );
 }
 
 #[test]

@@ -9,8 +9,10 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod argv;
 mod moto;
 
+pub use argv::{ArgvLog, ArgvRecord, parse_record};
 pub use moto::Moto;
 
 /// The AWS documentation example key pair: the emulator accepts it by default.
@@ -23,6 +25,8 @@ pub const REGION: &str = "eu-west-1";
 pub struct Sandbox {
     dir: tempfile::TempDir,
     extra: Vec<(OsString, OsString)>,
+    /// The argv-recording shims, first on PATH (see [`Sandbox::record_argv`]).
+    shims: Option<PathBuf>,
 }
 
 impl Default for Sandbox {
@@ -54,6 +58,7 @@ impl Sandbox {
         Sandbox {
             dir,
             extra: Vec::new(),
+            shims: None,
         }
     }
 
@@ -93,6 +98,24 @@ impl Sandbox {
         self.set_env("AWS_ENDPOINT_URL", url)
     }
 
+    /// Puts argv-recording shims for `programs` first on the PATH of every later command
+    /// (whatever PATH is set before or after): each exec of one records its full argv, then
+    /// runs the first program of that name further down PATH. With `ARTOKEN_LEAK_DIR` set the
+    /// records go there, for `scripts/leak-check`. Only children started by name through PATH
+    /// are seen: assert on the returned log ([`ArgvLog::assert_saw`]) so the leak check cannot
+    /// pass for want of records. Call it once per sandbox.
+    pub fn record_argv(&mut self, programs: &[&str]) -> ArgvLog {
+        assert!(self.shims.is_none(), "record_argv: once per sandbox");
+        let shims = self.root().join("argv-shims");
+        std::fs::create_dir_all(&shims).expect("create the shim dir");
+        let log = argv::new_log_dir(self.root());
+        for p in programs {
+            argv::write_shim(&shims, &log, p);
+        }
+        self.shims = Some(shims);
+        ArgvLog::new(log)
+    }
+
     /// The full environment of a sandboxed command.
     pub fn envs(&self) -> Vec<(OsString, OsString)> {
         let r = self.root();
@@ -130,9 +153,29 @@ impl Sandbox {
         if let Some(path) = std::env::var_os("PATH") {
             v.push(("PATH".into(), path));
         }
+        // The suite's token log: `artoken demo` runs an emulator of its own.
+        if let Some(dir) = std::env::var_os("EMULATOR_TOKEN_LOG_DIR") {
+            v.push(("EMULATOR_TOKEN_LOG_DIR".into(), dir));
+        }
         for (k, val) in &self.extra {
             v.retain(|(key, _)| key != k);
             v.push((k.clone(), val.clone()));
+        }
+        if let Some(shims) = &self.shims {
+            let rest = v
+                .iter()
+                .position(|(k, _)| k == "PATH")
+                .map(|i| v.remove(i).1)
+                .unwrap_or_default();
+            let path = if rest.is_empty() {
+                shims.clone().into_os_string()
+            } else {
+                std::env::join_paths(
+                    std::iter::once(shims.clone()).chain(std::env::split_paths(&rest)),
+                )
+                .expect("PATH")
+            };
+            v.push(("PATH".into(), path));
         }
         v
     }
@@ -211,6 +254,11 @@ pub fn run(cmd: &mut Command) -> Output {
 /// token may ever appear: its stderr always, and its stdout too when it ran with `--dry-run`,
 /// `-v`/`--verbose`. `scripts/leak-check` then greps these files for every token the emulators
 /// issued (they log them to the same dir, see `EMULATOR_TOKEN_LOG_DIR`).
+///
+/// It also writes the command line the test itself gave (`test-argv-*.nul`, NUL-separated,
+/// never grepped): a test may put a token in an argument on purpose (pip `--index-url` in the
+/// emulator's client tests), and leak-check tells that command line, seen by the process
+/// sampler, from one a child of artoken or of a client was given.
 pub fn record_output(cmd: &Command, out: &Output) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -253,6 +301,15 @@ pub fn record_output(cmd: &Command, out: &Output) {
         Path::new(&dir).join(format!("out-{}-{n}.txt", std::process::id())),
         text,
     );
+    let mut argv = Vec::new();
+    for a in std::iter::once(cmd.get_program()).chain(cmd.get_args()) {
+        argv.extend_from_slice(a.as_encoded_bytes());
+        argv.push(0);
+    }
+    let _ = std::fs::write(
+        Path::new(&dir).join(format!("test-argv-{}-{n}.nul", std::process::id())),
+        argv,
+    );
 }
 
 /// Runs `cmd` and asserts it succeeded, showing its output otherwise.
@@ -293,5 +350,40 @@ mod tests {
         );
         let s = String::from_utf8(out.stdout).unwrap();
         assert_eq!(s.trim(), format!("{}:1:{REGION}:", sb.home().display()));
+    }
+
+    #[test]
+    fn argv_shims_record_every_exec_exactly_then_run_the_real_program() {
+        let mut sb = Sandbox::new();
+        let log = sb.record_argv(&["sh", "printf"]);
+        // PATH set after the shims still has them first
+        sb.set_env("PATH", std::env::var_os("PATH").unwrap());
+        // sh starts printf by name 21 times, 20 at once (through env: printf is a builtin too);
+        // arguments with spaces, a newline, a quote, an empty one
+        let out = run_ok(sb.command("sh").args([
+            "-c",
+            "for i in $(seq 20); do env printf '%s|' \"$@\" > /dev/null & done; wait; env printf '%s|' \"$@\"",
+            "sh",
+            "a b",
+            "line\nnext",
+            "",
+            "it's $HOME",
+        ]));
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "a b|line\nnext||it's $HOME|"
+        );
+        let records = log.assert_saw(&["sh", "printf"]);
+        assert_eq!(records.len(), 22, "{records:?}");
+        assert_eq!(records[0].program(), "sh");
+        for r in log.of("printf") {
+            assert_eq!(r.args(), ["%s|", "a b", "line\nnext", "", "it's $HOME"]);
+        }
+        // a program missing after the shim is exit 127, like a shell's
+        let mut sb = Sandbox::new();
+        let log = sb.record_argv(&["no-such-program-here"]);
+        let out = run(sb.command("no-such-program-here").arg("x"));
+        assert_eq!(out.status.code(), Some(127));
+        assert_eq!(log.records()[0].args(), ["x"]);
     }
 }
