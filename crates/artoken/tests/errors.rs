@@ -151,3 +151,45 @@ fn aws_errors_say_what_to_do() {
         "artoken: error: cannot get a token for repository demo: cannot reach http://127.0.0.1:9: Connection refused (os error 111)"
     );
 }
+
+#[test]
+fn hostile_config_files_are_one_line_naming_the_file() {
+    let env = setup();
+    let f = env.sb.work().join("artoken.yml");
+    // 100 MB (sparse): refused from its size, never read in.
+    std::fs::File::create(&f)
+        .unwrap()
+        .set_len(100 * 1024 * 1024)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let line = err(&env, env.artoken().arg("token"));
+    assert!(
+        line.starts_with(&format!("artoken: error: {}: ", f.display())) && line.contains("1 MiB"),
+        "{line}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Invalid UTF-8.
+    std::fs::write(&f, b"repositories:\n  demo: { domain: \xff\xfe }\n").unwrap();
+    let line = err(&env, env.artoken().arg("token"));
+    assert!(
+        line.starts_with(&format!("artoken: error: {}: ", f.display())) && line.contains("UTF-8"),
+        "{line}"
+    );
+    // A billion laughs.
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for (i, c) in "bcdefghi".chars().enumerate() {
+        let prev = (b'a' + i as u8) as char;
+        bomb.push_str(&format!(
+            "{c}: &{c} [{}]\n",
+            vec![format!("*{prev}"); 9].join(", ")
+        ));
+    }
+    std::fs::write(&f, bomb).unwrap();
+    let started = std::time::Instant::now();
+    let line = err(&env, env.artoken().arg("token"));
+    assert!(
+        line.starts_with(&format!("artoken: error: {}", f.display())),
+        "{line}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
