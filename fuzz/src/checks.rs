@@ -13,7 +13,9 @@ use artoken_tools::cargo_credential::{self, Decision, Reply};
 use artoken_tools::index_url::RepoUrl;
 use artoken_tools::keyring::{self, Invocation, Output};
 use artoken_tools::requirements;
-use artoken_tools::writers::{npmrc, pip, pypirc};
+use artoken_tools::writers::{
+    cargo, maven, netrc, npmrc, nuget, pip, pipfile, poetry, properties, pypirc, uv, yarnrc,
+};
 
 /// The names of the targets, as directories of fuzz/corpus.
 pub const TARGETS: &[&str] = &[
@@ -21,6 +23,7 @@ pub const TARGETS: &[&str] = &[
     "pip_conf",
     "pypirc",
     "npmrc",
+    "other_writers",
     "keyring_args",
     "cargo_protocol",
     "requirements",
@@ -33,6 +36,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "pip_conf" => pip_conf(data),
         "pypirc" => pypirc_file(data),
         "npmrc" => npmrc_file(data),
+        "other_writers" => other_writers(data),
         "keyring_args" => keyring_args(data),
         "cargo_protocol" => cargo_protocol(data),
         "requirements" => requirements_file(data),
@@ -191,6 +195,88 @@ pub fn npmrc_file(data: &[u8]) {
         },
         npmrc::logout,
     );
+}
+
+/// Every other writer `login` has, the first byte picking which (and its options): the same
+/// round trip as pip.conf's.
+pub fn other_writers(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let tok = |renew: bool| if renew { T2 } else { T1 };
+    let simple = |name: &str| {
+        format!(
+            "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/{name}/simple/"
+        )
+    };
+    let flag = pick & 0x10 != 0;
+    match pick % 10 {
+        0 => roundtrip(
+            text,
+            |t, n, _| uv::login(t, n, &simple(n), flag && n == "a", pick & 0x20 != 0),
+            uv::logout,
+        ),
+        1 => roundtrip(
+            text,
+            |t, n, _| poetry::login_source(t, n, &simple(n), flag),
+            poetry::logout,
+        ),
+        2 => roundtrip(
+            text,
+            |t, n, r| poetry::login_auth(t, n, tok(r)),
+            poetry::logout,
+        ),
+        3 => roundtrip(
+            text,
+            |t, n, _| pipfile::login(t, n, &simple(n)),
+            pipfile::logout,
+        ),
+        4 => roundtrip(
+            text,
+            |t, n, r| netrc::login(t, n, &format!("{n}.example.com"), "aws", tok(r)),
+            netrc::logout,
+        ),
+        5 => roundtrip(
+            text,
+            |t, n, r| {
+                let scope = (flag || n == "b").then(|| format!("@{n}"));
+                yarnrc::login(
+                    t,
+                    n,
+                    if n == "a" { NPM_A } else { NPM_B },
+                    tok(r),
+                    scope.as_deref(),
+                )
+            },
+            yarnrc::logout,
+        ),
+        6 => roundtrip(
+            text,
+            |t, n, r| properties::login(t, n, &simple(n), tok(r)),
+            properties::logout,
+        ),
+        7 => roundtrip(text, |t, n, r| maven::login(t, n, tok(r)), maven::logout),
+        8 => roundtrip(
+            text,
+            |t, n, r| {
+                nuget::login(
+                    t,
+                    n,
+                    &format!("https://x.example/nuget/{n}/v3/index.json"),
+                    tok(r),
+                )
+            },
+            nuget::logout,
+        ),
+        _ => roundtrip(
+            text,
+            |t, n, _| cargo::login(t, n, &format!("sparse+https://x.example/cargo/{n}/")),
+            cargo::logout,
+        ),
+    }
 }
 
 /// keyring's command line (arguments split at NUL): parsing never panics, a usage error is

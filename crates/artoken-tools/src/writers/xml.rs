@@ -46,16 +46,18 @@ pub fn elements(text: &str) -> Result<Vec<Elem>, String> {
             i = skip_to(text, s, ">")?;
         } else if let Some(r) = rest.strip_prefix("</") {
             let e = skip_to(text, s, ">")?;
+            // Shown escaped in errors: a broken tag may run over several lines.
             let name = r[..e - s - 3].trim();
+            let shown = name.escape_debug();
             let Some(top) = open.pop() else {
                 return Err(format!(
-                    "line {}: </{name}> closes nothing",
+                    "line {}: </{shown}> closes nothing",
                     line_of(text, s) + 1
                 ));
             };
             if out[top].name != name {
                 return Err(format!(
-                    "line {}: </{name}> does not close <{}>",
+                    "line {}: </{shown}> does not close <{}>",
                     line_of(text, s) + 1,
                     out[top].name
                 ));
@@ -219,6 +221,16 @@ pub fn logout(text: &str, name: &str) -> Result<String, String> {
 pub mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_broken_closing_tag_is_one_line() {
+        // Found by the other_writers fuzz target: the tag runs to the next line's `>`.
+        let e = elements("<settings>\n  <servers>\n  </servers\n</settings>\n").unwrap_err();
+        assert_eq!(
+            e,
+            "line 3: </servers\\n</settings> does not close <servers>"
+        );
+    }
 
     #[test]
     fn scans_elements_past_comments_and_cdata() {
