@@ -52,15 +52,11 @@ fn the_aws_cli_gets_a_token_and_endpoint_that_pip_can_use() {
     let target = sb.root().join("site");
     testkit::run_ok(
         sb.command(testkit::tool("pip"))
-            .args([
-                "install",
-                "--no-cache-dir",
-                "--index-url",
-                &index,
-                "--target",
-            ])
+            .args(["install", "--no-cache-dir", "--target"])
             .arg(&target)
-            .arg("artoken-demo"),
+            .arg("artoken-demo")
+            // by environment: no token on a command line
+            .env("PIP_INDEX_URL", &index),
     );
     assert!(target.join("artoken_demo").exists());
     // an AccessDenied from the CLI's point of view: an unknown domain

@@ -41,7 +41,10 @@ fn pip_install(sb: &Sandbox, index: &str, target: &Path, package: &str) -> Outpu
             "--target",
         ])
         .arg(target)
-        .args(["--index-url", index, package]))
+        .arg(package)
+        // The index (maybe with a token) by environment, never on a command line the leak
+        // check's process sampler would see.
+        .env("PIP_INDEX_URL", index))
 }
 
 fn uv_install(sb: &Sandbox, index: &str, target: &Path, package: &str) -> Output {
@@ -54,7 +57,8 @@ fn uv_install(sb: &Sandbox, index: &str, target: &Path, package: &str) -> Output
         .arg(tool("python"))
         .arg("--target")
         .arg(target)
-        .args(["--index-url", index, package]))
+        .arg(package)
+        .env("UV_DEFAULT_INDEX", index))
 }
 
 /// Imports `module` from `target` and returns what `hello()` says.

@@ -254,11 +254,6 @@ pub fn run(cmd: &mut Command) -> Output {
 /// token may ever appear: its stderr always, and its stdout too when it ran with `--dry-run`,
 /// `-v`/`--verbose`. `scripts/leak-check` then greps these files for every token the emulators
 /// issued (they log them to the same dir, see `EMULATOR_TOKEN_LOG_DIR`).
-///
-/// It also writes the command line the test itself gave (`test-argv-*.nul`, NUL-separated,
-/// never grepped): a test may put a token in an argument on purpose (pip `--index-url` in the
-/// emulator's client tests), and leak-check tells that command line, seen by the process
-/// sampler, from one a child of artoken or of a client was given.
 pub fn record_output(cmd: &Command, out: &Output) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -277,7 +272,7 @@ pub fn record_output(cmd: &Command, out: &Output) {
         .iter()
         .any(|a| a == "--dry-run" || a == "-v" || a == "-vv" || a == "--verbose");
     // Which test ran it, and which command (first word after the program), never its arguments:
-    // a test may put a token in an argument on purpose (pip --index-url).
+    // a test could pass a secret in an argument (it would show in the report).
     let what = format!(
         "{} {program} {}",
         std::thread::current().name().unwrap_or("?"),
@@ -300,15 +295,6 @@ pub fn record_output(cmd: &Command, out: &Output) {
     let _ = std::fs::write(
         Path::new(&dir).join(format!("out-{}-{n}.txt", std::process::id())),
         text,
-    );
-    let mut argv = Vec::new();
-    for a in std::iter::once(cmd.get_program()).chain(cmd.get_args()) {
-        argv.extend_from_slice(a.as_encoded_bytes());
-        argv.push(0);
-    }
-    let _ = std::fs::write(
-        Path::new(&dir).join(format!("test-argv-{}-{n}.nul", std::process::id())),
-        argv,
     );
 }
 
