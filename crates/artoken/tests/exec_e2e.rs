@@ -45,6 +45,20 @@ fn args_of(log: &testkit::ArgvLog, program: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// pip ran once, with exactly the arguments the user gave (the token went by environment).
+fn assert_pip_got_the_users_argv(log: &testkit::ArgvLog, target: &std::path::Path) {
+    assert_eq!(
+        args_of(log, "pip"),
+        [[
+            "install",
+            "--no-cache-dir",
+            "--target",
+            target.to_str().unwrap(),
+            "artoken-demo"
+        ]]
+    );
+}
+
 #[test]
 fn exec_pip_install_uses_pip_index_url_from_the_config() {
     let mut env = setup();
@@ -61,17 +75,7 @@ fn exec_pip_install_uses_pip_index_url_from_the_config() {
     assert!(target.join("artoken_demo/__init__.py").exists());
     // the command line pip got is the user's, byte for byte: the token went by PIP_INDEX_URL
     argv.assert_saw(&["pip"]);
-    let target = target.to_str().unwrap();
-    assert_eq!(
-        args_of(&argv, "pip"),
-        [[
-            "install",
-            "--no-cache-dir",
-            "--target",
-            target,
-            "artoken-demo"
-        ]]
-    );
+    assert_pip_got_the_users_argv(&argv, &target);
     let text = testkit::text(&out);
     for t in env.emu.issued_tokens() {
         assert!(!text.contains(&t), "pip printed the token");
@@ -154,17 +158,7 @@ fn a_wev_project_runs_unchanged_under_artoken_exec() {
     let sh = args_of(&argv, "sh");
     assert_eq!(sh.len(), 2, "{sh:?}");
     assert_eq!(sh[1], ["-c", script.as_str()]);
-    let target = target.to_str().unwrap();
-    assert_eq!(
-        args_of(&argv, "pip"),
-        [[
-            "install",
-            "--no-cache-dir",
-            "--target",
-            target,
-            "artoken-demo"
-        ]]
-    );
+    assert_pip_got_the_users_argv(&argv, &target);
 }
 
 #[test]
