@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use codeartifact_emulator::{EmulatorConfig, Faults};
 use common::*;
+use testkit::clients::{pip_install, uv_install};
 use testkit::{Sandbox, on_path, run, text, tool};
 
 /// A running `artoken serve`.
@@ -139,40 +140,6 @@ fn http_get(url: &str) -> (u16, String) {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     (status, body)
-}
-
-fn pip_install(sb: &Sandbox, index: &str, target: &Path, package: &str) -> Output {
-    run(sb
-        .command(tool("pip"))
-        .args([
-            "install",
-            "--no-cache-dir",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--keyring-provider",
-            "disabled",
-            "--retries",
-            "0",
-            "--timeout",
-            "20",
-            "--target",
-        ])
-        .arg(target)
-        .args(["--index-url", index, package]))
-}
-
-fn uv_install(sb: &Sandbox, index: &str, target: &Path, package: &str) -> Output {
-    run(sb
-        .command(tool("uv"))
-        .env("UV_CACHE_DIR", sb.cache_home().join("uv"))
-        .env("UV_PYTHON_DOWNLOADS", "never")
-        .env("UV_NO_CONFIG", "1")
-        .env("UV_KEYRING_PROVIDER", "disabled")
-        .args(["pip", "install", "--no-cache", "--python"])
-        .arg(tool("python"))
-        .arg("--target")
-        .arg(target)
-        .args(["--index-url", index, package]))
 }
 
 /// `npm install PACKAGE` in a new project whose .npmrc names the registry and no token.

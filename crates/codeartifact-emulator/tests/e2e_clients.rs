@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use codeartifact_emulator::{BackgroundEmulator, EmulatorConfig, Format};
+use testkit::clients::{pip_install, uv_install};
 use testkit::{Sandbox, on_path, run, run_ok, text, tool};
 
 const DOMAIN: &str = "demo";
@@ -22,43 +23,6 @@ fn start() -> (BackgroundEmulator, String) {
 /// `http://aws:TOKEN@host/...` from `http://host/...`.
 fn with_credentials(url: &str, token: &str) -> String {
     url.replacen("http://", &format!("http://aws:{token}@"), 1)
-}
-
-fn pip_install(sb: &Sandbox, index: &str, target: &Path, package: &str) -> Output {
-    run(sb
-        .command(tool("pip"))
-        .args([
-            "install",
-            "--no-cache-dir",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--keyring-provider",
-            "disabled",
-            "--retries",
-            "0",
-            "--timeout",
-            "20",
-            "--target",
-        ])
-        .arg(target)
-        .arg(package)
-        // The index (maybe with a token) by environment, never on a command line the leak
-        // check's process sampler would see.
-        .env("PIP_INDEX_URL", index))
-}
-
-fn uv_install(sb: &Sandbox, index: &str, target: &Path, package: &str) -> Output {
-    run(sb
-        .command(tool("uv"))
-        .env("UV_CACHE_DIR", sb.cache_home().join("uv"))
-        .env("UV_PYTHON_DOWNLOADS", "never")
-        .env("UV_NO_CONFIG", "1")
-        .args(["pip", "install", "--no-cache", "--python"])
-        .arg(tool("python"))
-        .arg("--target")
-        .arg(target)
-        .arg(package)
-        .env("UV_DEFAULT_INDEX", index))
 }
 
 /// Imports `module` from `target` and returns what `hello()` says.

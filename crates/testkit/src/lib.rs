@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod argv;
+pub mod clients;
 mod moto;
 
 pub use argv::{ArgvLog, ArgvRecord, parse_record};
