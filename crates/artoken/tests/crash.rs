@@ -34,8 +34,11 @@ fn sigkill_mid_write_never_tears_the_cache() {
     let took = median((0..5).map(|_| timed_ok(&env, &args)).collect());
     let mut rng = Lcg(0x9e37_79b9_7f4a_7c15);
     let mut killed = 0;
+    let fetched_before = env.tokens_issued();
     for _ in 0..ITERATIONS {
-        if kill_after(&env, &args, rng.below(took * 6 / 5)) {
+        // In the second half of the run and a little beyond: where the token has come back
+        // and the cache file is written (earlier kills only stop the fetch).
+        if kill_after(&env, &args, took / 2 + rng.below(took * 7 / 10)) {
             killed += 1;
         }
         let issued = env.emu.issued_tokens();
@@ -59,12 +62,17 @@ fn sigkill_mid_write_never_tears_the_cache() {
         killed > ITERATIONS / 4,
         "only {killed} of {ITERATIONS} runs were killed mid-flight"
     );
+    // Enough runs got as far as a new token to have written (or been killed writing) the cache.
+    let fetched = env.tokens_issued() - fetched_before;
+    assert!(
+        fetched > u64::from(ITERATIONS) / 4,
+        "only {fetched} of {ITERATIONS} runs fetched a token"
+    );
     // and the cache still serves
     let t = env.ok(&["token"]);
     assert!(env.emu.issued_tokens().contains(&t.trim().to_string()));
     eprintln!(
-        "crash test: {ITERATIONS} runs ({took:?} when whole), {killed} killed mid-flight, {} tokens fetched, no torn file",
-        env.tokens_issued()
+        "crash test: {ITERATIONS} runs ({took:?} when whole), {killed} killed mid-flight, {fetched} fetched a token, no torn file"
     );
 }
 
