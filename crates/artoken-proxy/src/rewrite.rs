@@ -165,17 +165,11 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routes::{Routes, Upstream};
-    use artoken_core::{Format, RepositorySpec};
+    use crate::routes::{Routes, test_upstream};
+    use artoken_core::Format;
 
     fn routes() -> Routes {
-        let up = |name: &str, format, endpoint: &str| Upstream {
-            name: name.into(),
-            format,
-            endpoint: endpoint.into(),
-            spec: RepositorySpec::new(name, "d"),
-            token_key: "k".into(),
-        };
+        let up = test_upstream;
         Routes::new(
             &[
                 up(

@@ -181,18 +181,24 @@ pub fn local_url(base: &str, name: &str, format: Format) -> String {
     }
 }
 
+/// An upstream for unit tests: repository `name` of domain `d` at `endpoint`.
+#[cfg(test)]
+pub(crate) fn test_upstream(name: &str, format: Format, endpoint: &str) -> Upstream {
+    Upstream {
+        name: name.into(),
+        format,
+        endpoint: endpoint.into(),
+        spec: RepositorySpec::new(name, "d"),
+        token_key: "k".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn routes() -> Routes {
-        let up = |name: &str, format, endpoint: &str| Upstream {
-            name: name.into(),
-            format,
-            endpoint: endpoint.into(),
-            spec: RepositorySpec::new(name, "d"),
-            token_key: "k".into(),
-        };
+        let up = test_upstream;
         Routes::new(
             &[
                 up(

@@ -5,7 +5,6 @@ mod common;
 
 use std::sync::Arc;
 
-use artoken_core::Format;
 use common::*;
 use http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
@@ -37,12 +36,7 @@ async fn two_hundred_megabytes_stream_both_ways_in_bounded_memory() {
         })
     });
     let addr = serve_upstream(handler).await;
-    let p = start(
-        config(),
-        vec![upstream("py", Format::Pypi, format!("http://{addr}/up/"))],
-        Arc::new(FixedTokens("tok")),
-    )
-    .await;
+    let p = start_fixed(addr).await;
     let url = format!("{}/py/simple/big/1.0/big-1.0-py3-none-any.whl", p.base);
     // Warm up: connections, buffers, the allocator.
     let (status, _, _) = request(

@@ -22,9 +22,7 @@ fn text(b: &Bytes) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pypi_html_and_json_pages_point_at_the_proxy_and_files_download() {
-    let emu = emulator().await;
-    let tokens = EmuTokens::new(emu.clone(), 3600);
-    let p = start(config(), demo_upstreams(&emu), tokens.clone()).await;
+    let (emu, tokens, p) = start_demo().await;
 
     let (status, headers, body) = get(&format!("{}/demo/simple/", p.base), &[]).await;
     assert_eq!(status, StatusCode::OK, "{}", text(&body));
@@ -89,13 +87,7 @@ async fn pypi_html_and_json_pages_point_at_the_proxy_and_files_download() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn npm_packuments_point_at_the_proxy_and_tarballs_download() {
-    let emu = emulator().await;
-    let p = start(
-        config(),
-        demo_upstreams(&emu),
-        EmuTokens::new(emu.clone(), 3600),
-    )
-    .await;
+    let (_emu, _, p) = start_demo().await;
     for accept in ["application/json", "application/vnd.npm.install-v1+json"] {
         let (status, _, body) = get(
             &format!("{}/js/artoken-demo", p.base),
@@ -258,9 +250,7 @@ async fn the_client_authorization_is_replaced_by_the_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_token_is_replaced_and_the_request_sent_again() {
-    let emu = emulator().await;
-    let tokens = EmuTokens::new(emu.clone(), 3600);
-    let p = start(config(), demo_upstreams(&emu), tokens.clone()).await;
+    let (emu, tokens, p) = start_demo().await;
     let (status, _, _) = get(&format!("{}/demo/simple/", p.base), &[]).await;
     assert_eq!(status, StatusCode::OK);
     // The emulator forgets every token's validity: the next request is refused upstream,
@@ -404,13 +394,7 @@ async fn remote_listening_is_refused_without_a_secret_and_a_secret_is_enforced()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_prior_knowledge_and_http1_keep_alive() {
-    let emu = emulator().await;
-    let p = start(
-        config(),
-        demo_upstreams(&emu),
-        EmuTokens::new(emu.clone(), 3600),
-    )
-    .await;
+    let (_emu, _, p) = start_demo().await;
     // HTTP/2 without TLS (prior knowledge), several streams at once.
     let h2 = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .http2_only(true)
@@ -466,12 +450,7 @@ async fn a_stop_lets_requests_in_flight_finish() {
         })
     });
     let addr = serve_upstream(handler).await;
-    let p = start(
-        config(),
-        vec![upstream("py", Format::Pypi, format!("http://{addr}/up/"))],
-        Arc::new(FixedTokens("tok")),
-    )
-    .await;
+    let p = start_fixed(addr).await;
     let url = format!("{}/py/x", p.base);
     let inflight = tokio::spawn(async move { get(&url, &[]).await });
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -173,6 +173,25 @@ pub fn demo_upstreams(emu: &Emulator) -> Vec<Upstream> {
     ]
 }
 
+/// The proxy with default settings in front of the demo emulator, with hour-long tokens.
+pub async fn start_demo() -> (Arc<Emulator>, Arc<EmuTokens>, Running) {
+    let emu = emulator().await;
+    let tokens = EmuTokens::new(emu.clone(), 3600);
+    let p = start(config(), demo_upstreams(&emu), tokens.clone()).await;
+    (emu, tokens, p)
+}
+
+/// The proxy with default settings in front of a hand-written upstream at `addr` (its `/up/`,
+/// as pypi repository `py`), with the fixed token `tok`.
+pub async fn start_fixed(addr: SocketAddr) -> Running {
+    start(
+        config(),
+        vec![upstream("py", Format::Pypi, format!("http://{addr}/up/"))],
+        Arc::new(FixedTokens("tok")),
+    )
+    .await
+}
+
 /// A proxy serving in the background.
 pub struct Running {
     pub addr: SocketAddr,
