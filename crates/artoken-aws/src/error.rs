@@ -77,21 +77,7 @@ pub enum AwsError {
 
 /// The error and its causes on one line, tokens redacted.
 pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut msg = err.to_string();
-    let mut cur = err.source();
-    while let Some(cause) = cur {
-        let c = cause.to_string();
-        if !msg.contains(&c) {
-            msg.push_str(": ");
-            msg.push_str(&c);
-        }
-        cur = cause.source();
-    }
-    let msg: String = msg
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    artoken_core::redact::redact(&msg).into_owned()
+    artoken_core::redact::error_line(err)
 }
 
 #[cfg(test)]

@@ -48,6 +48,26 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// An error and its causes on one line (`error: cause: cause`, a cause whose text is already
+/// there is skipped), control characters as spaces, tokens redacted: for every error shown.
+pub fn error_line(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = err.to_string();
+    let mut cur = err.source();
+    while let Some(cause) = cur {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+        cur = cause.source();
+    }
+    let msg: String = msg
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    redact(&msg).into_owned()
+}
+
 /// Replaces every occurrence of the given secrets too (exact values known to the caller).
 pub fn redact_known<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
     let mut out = redact(text);
@@ -62,6 +82,29 @@ pub fn redact_known<'a>(text: &'a str, secrets: &[&str]) -> Cow<'a, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_line_has_its_causes_once_on_one_line_redacted() {
+        #[derive(Debug)]
+        struct E(&'static str, Option<Box<E>>);
+        impl std::fmt::Display for E {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for E {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|e| e as _)
+            }
+        }
+        let inner = E("GET http://aws:s3cr3t@h/x\nfailed", None);
+        let mid = E("refused", Some(Box::new(inner)));
+        let top = E("upstream: refused", Some(Box::new(mid)));
+        assert_eq!(
+            error_line(&top),
+            "upstream: refused: GET http://aws:***@h/x failed"
+        );
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -284,19 +284,6 @@ pub fn denied_action(message: &str) -> Option<String> {
     (!action.is_empty()).then_some(action)
 }
 
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let t = s.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        cur = s.source();
-    }
-    crate::redact::redact(&parts.join(": ")).into_owned()
-}
-
 /// Turns an SDK error into words.
 fn classify<E, R>(
     err: SdkError<E, R>,
@@ -369,7 +356,7 @@ where
             detail: "no answer within the time allowed (ARTOKEN_TIMEOUT)".into(),
         },
         SdkError::DispatchFailure(d) => {
-            let text = chain(&err);
+            let text = crate::redact::error_line(&err);
             if text.contains("credentials") || text.contains("Credentials") {
                 SourceError::NoCredentials {
                     profile: spec.profile.clone(),
@@ -388,7 +375,7 @@ where
             }
         }
         _ => {
-            let text = chain(&err);
+            let text = crate::redact::error_line(&err);
             if text.contains("credentials") || text.contains("Credentials") {
                 SourceError::NoCredentials {
                     profile: spec.profile.clone(),

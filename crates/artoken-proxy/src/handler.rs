@@ -199,7 +199,11 @@ async fn proxy(
             Ok(Err(e)) => {
                 return error(
                     StatusCode::BAD_GATEWAY,
-                    &format!("upstream {}: {}", route.authority, chain(&e)),
+                    &format!(
+                        "upstream {}: {}",
+                        route.authority,
+                        artoken_core::redact::error_line(&e)
+                    ),
                 );
             }
             Err(_) => {
@@ -389,19 +393,4 @@ fn json(status: StatusCode, v: &serde_json::Value) -> Response<ProxyBody> {
 fn error(status: StatusCode, message: &str) -> Response<ProxyBody> {
     let message = artoken_core::redact::redact(message);
     json(status, &serde_json::json!({ "error": message }))
-}
-
-/// An error with its causes, one line.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
 }
