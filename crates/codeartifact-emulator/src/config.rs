@@ -1,5 +1,6 @@
 //! The emulator's configuration: domains, repositories, packages, known access keys and faults.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -154,6 +155,58 @@ pub struct Faults {
     pub token_endpoint_down: bool,
     /// Shifts the emulator's clock (seconds, may be negative) for clock-skew tests.
     pub clock_skew_secs: i64,
+    /// Deterministic faults, for tests that count attempts or expect success after failures
+    /// (the rates above are for soak runs). For each key, a pattern consumed one character
+    /// per request: `E` answers 500 InternalServerException, `T` answers 429
+    /// ThrottlingException (with `retry_after_secs`), `.` serves normally; past its end every
+    /// request is served. Keys: a control-plane operation (`GetAuthorizationToken`,
+    /// `GetRepositoryEndpoint`, `DescribeDomain`, `ListRepositoriesInDomain`), `*` for any
+    /// control-plane operation without its own entry, `sts`, or `data` for the data plane.
+    /// `{"GetAuthorizationToken": "EE"}` fails the next two token requests, then works.
+    pub script: BTreeMap<String, String>,
+}
+
+/// The keys `faults.script` takes.
+pub const SCRIPT_KEYS: [&str; 7] = [
+    "GetAuthorizationToken",
+    "GetRepositoryEndpoint",
+    "DescribeDomain",
+    "ListRepositoriesInDomain",
+    "*",
+    "sts",
+    "data",
+];
+
+impl Faults {
+    /// Checks the rates and the script; returns the offending key path and the reason.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        for (key, rate) in [
+            ("faults.error_rate", self.error_rate),
+            ("faults.throttle_rate", self.throttle_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err((key.into(), format!("{rate} is not between 0 and 1")));
+            }
+        }
+        for (op, pattern) in &self.script {
+            if !SCRIPT_KEYS.contains(&op.as_str()) {
+                return Err((
+                    format!("faults.script.{op}"),
+                    format!(
+                        "unknown operation (expected one of: {})",
+                        SCRIPT_KEYS.join(", ")
+                    ),
+                ));
+            }
+            if let Some(c) = pattern.chars().find(|c| !matches!(c, 'E' | 'T' | '.')) {
+                return Err((
+                    format!("faults.script.{op}"),
+                    format!("{c:?} in {pattern:?} is not a step (E: 500, T: 429, .: served)"),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn default_listen() -> SocketAddr {
@@ -292,15 +345,7 @@ impl EmulatorConfig {
                 ));
             }
         }
-        for (key, rate) in [
-            ("faults.error_rate", self.faults.error_rate),
-            ("faults.throttle_rate", self.faults.throttle_rate),
-        ] {
-            if !(0.0..=1.0).contains(&rate) {
-                return Err((key.into(), format!("{rate} is not between 0 and 1")));
-            }
-        }
-        Ok(())
+        self.faults.validate()
     }
 
     /// The access keys in force (the configured ones, or the default example key).

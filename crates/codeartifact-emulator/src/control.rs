@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::config::{DomainConfig, Format, valid_domain, valid_owner, valid_repository};
 use crate::sigv4::{self, SigError, Verified};
-use crate::state::{MAX_TOKEN_SECONDS, State, epoch_seconds};
+use crate::state::{MAX_TOKEN_SECONDS, Scripted, State, epoch_seconds};
 use crate::sts::{caller_account, caller_arn};
 
 /// Largest request body read (the operations served here take none).
@@ -128,8 +128,13 @@ impl ApiError {
                     "ThrottlingException",
                     &message,
                 );
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                let headers = resp.headers_mut();
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                // The AWS SDKs read the delay from this one (milliseconds).
+                headers.insert(
+                    "x-amz-retry-after",
+                    HeaderValue::from(retry_after_secs.saturating_mul(1000)),
+                );
                 resp
             }
             ApiError::Internal(_) => crate::aws_error(
@@ -335,7 +340,20 @@ fn serve(state: &State, op: Operation, parts: &Parts, body: &[u8]) -> Result<Val
         "codeartifact",
         state.now(),
     )?;
-    if state.roll_throttle() {
+    let throttled = match state.next_scripted(op.name(), true) {
+        Some(Scripted::Error) => {
+            return Err(ApiError::Internal(
+                "Injected fault (script): internal server error".into(),
+            ));
+        }
+        Some(Scripted::Throttle) => true,
+        None if state.roll_throttle() => {
+            state.record("fault:throttle");
+            true
+        }
+        None => false,
+    };
+    if throttled {
         return Err(ApiError::Throttling {
             retry_after_secs: state.faults().retry_after_secs,
         });

@@ -234,11 +234,41 @@ pub fn router(state: Arc<State>) -> Router {
     admin.merge(served).with_state(state)
 }
 
-/// Applies the latency and 5xx fault switches to every served (non-admin) request.
+/// Applies the latency, scripted (data plane and STS) and 5xx fault switches to every served
+/// (non-admin) request; counts every request as `received` before the latency.
 async fn faults_layer(AxState(state): AxState<Arc<State>>, req: Request, next: Next) -> Response {
+    state.record("received");
     let faults = state.faults();
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    }
+    // Control-plane operations take their script steps in `control`, after the signature check.
+    let script_key = match req.uri().path() {
+        p if p.starts_with("/v1/") => None,
+        "/" if req.method() == axum::http::Method::POST => Some("sts"),
+        _ => Some("data"),
+    };
+    match script_key.and_then(|k| state.next_scripted(k, false)) {
+        Some(state::Scripted::Error) => {
+            return aws_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerException",
+                "Injected fault (script): internal server error",
+            );
+        }
+        Some(state::Scripted::Throttle) => {
+            let secs = faults.retry_after_secs;
+            let mut resp = aws_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "ThrottlingException",
+                "Injected fault (script): rate exceeded",
+            );
+            let headers = resp.headers_mut();
+            headers.insert(axum::http::header::RETRY_AFTER, secs.into());
+            headers.insert("x-amz-retry-after", secs.saturating_mul(1000).into());
+            return resp;
+        }
+        None => {}
     }
     if state.roll_error() {
         state.record("fault:5xx");
@@ -301,6 +331,13 @@ async fn admin_put_faults(
     AxState(state): AxState<Arc<State>>,
     axum::Json(faults): axum::Json<Faults>,
 ) -> Response {
+    if let Err((key, message)) = faults.validate() {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{key}: {message}"),
+        )
+            .into_response();
+    }
     state.set_faults(faults);
     StatusCode::NO_CONTENT.into_response()
 }

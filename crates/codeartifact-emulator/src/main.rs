@@ -95,6 +95,12 @@ struct Cli {
     /// Fault: answer every GetAuthorizationToken with 500 InternalServerException
     #[arg(long)]
     token_endpoint_down: bool,
+
+    /// Deterministic fault (repeatable): the next requests of OP answer by PATTERN, one
+    /// character each (E: 500, T: 429, .: served), then every request is served. OP is a
+    /// control-plane operation (GetAuthorizationToken, ...), `*` for any, `sts` or `data`
+    #[arg(long = "fault-script", value_name = "OP=PATTERN")]
+    fault_script: Vec<String>,
 }
 
 /// A configuration problem, printed as one line: `error: <where>: <key>: <message>`.
@@ -393,6 +399,21 @@ fn build_config(cli: &Cli) -> Result<EmulatorConfig, CliError> {
     if cli.token_endpoint_down {
         faults.token_endpoint_down = true;
     }
+    for raw in &cli.fault_script {
+        let Some((op, pattern)) = raw.split_once('=') else {
+            return Err(flag_error("fault-script", raw, "expected OP=PATTERN"));
+        };
+        faults.script.insert(op.to_string(), pattern.to_string());
+    }
+    if let Err((_, message)) = faults.validate() {
+        if !cli.fault_script.is_empty() {
+            return Err(flag_error(
+                "fault-script",
+                &cli.fault_script.join(" "),
+                message,
+            ));
+        }
+    }
     config.validate().map_err(|(key, message)| {
         let source = match &cli.config {
             Some(path) => path.display().to_string(),
@@ -527,6 +548,10 @@ mod tests {
             "60",
             "--clock-skew",
             "-120",
+            "--fault-script",
+            "GetAuthorizationToken=EET.",
+            "--fault-script",
+            "data=E",
         ])
         .unwrap();
         assert_eq!(c.domains.len(), 2);
@@ -541,6 +566,8 @@ mod tests {
         assert_eq!(c.faults.retry_after_secs, 3);
         assert_eq!(c.faults.token_lifetime_secs, Some(60));
         assert_eq!(c.faults.clock_skew_secs, -120);
+        assert_eq!(c.faults.script["GetAuthorizationToken"], "EET.");
+        assert_eq!(c.faults.script["data"], "E");
     }
 
     #[test]
@@ -558,6 +585,18 @@ mod tests {
                 "--packages-dir",
             ),
             (&["--access-key", "nosecret"][..], "--access-key"),
+            (
+                &["--fault-script", "GetAuthorizationToken"][..],
+                "--fault-script GetAuthorizationToken: expected OP=PATTERN",
+            ),
+            (
+                &["--fault-script", "Nope=E"][..],
+                "--fault-script Nope=E: unknown operation",
+            ),
+            (
+                &["--fault-script", "data=EX"][..],
+                "--fault-script data=EX: 'X' in \"EX\" is not a step",
+            ),
             (
                 &["--error-rate", "2"][..],
                 "--error-rate 2: not between 0 and 1",

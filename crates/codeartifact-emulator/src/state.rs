@@ -23,6 +23,15 @@ pub struct Stats {
     pub requests: BTreeMap<String, u64>,
 }
 
+/// A step of `faults.script` that fails a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scripted {
+    /// 500 InternalServerException.
+    Error,
+    /// 429 ThrottlingException.
+    Throttle,
+}
+
 /// A token the emulator issued.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
@@ -219,6 +228,39 @@ impl State {
             }
             _ => TokenCheck::Unknown,
         }
+    }
+
+    /// Takes the next step of `faults.script` for `key` (its own entry; for a control-plane
+    /// operation, else the `*` entry), recording an injected fault as `fault:5xx` or
+    /// `fault:throttle`. `None`: serve the request.
+    pub fn next_scripted(&self, key: &str, control_plane: bool) -> Option<Scripted> {
+        let step = {
+            let mut faults = self.faults.write().unwrap();
+            let key = if faults.script.contains_key(key) {
+                key.to_string()
+            } else if control_plane && faults.script.contains_key("*") {
+                "*".to_string()
+            } else {
+                return None;
+            };
+            let pattern = faults.script.get_mut(&key)?;
+            let step = pattern.chars().next();
+            pattern.drain(..step.map_or(0, char::len_utf8));
+            if pattern.is_empty() {
+                faults.script.remove(&key);
+            }
+            step
+        };
+        let scripted = match step? {
+            'E' => Scripted::Error,
+            'T' => Scripted::Throttle,
+            _ => return None,
+        };
+        self.record(match scripted {
+            Scripted::Error => "fault:5xx",
+            Scripted::Throttle => "fault:throttle",
+        });
+        Some(scripted)
     }
 
     /// Decides whether to inject a 5xx (per `faults.error_rate`).

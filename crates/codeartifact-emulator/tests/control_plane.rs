@@ -643,6 +643,86 @@ async fn faults_throttle_and_fail_the_token_endpoint() {
 }
 
 #[tokio::test]
+async fn scripted_faults_fail_exactly_the_requests_they_name() {
+    let emu = start().await;
+    let c = client(&emu).await;
+    let mut script = std::collections::BTreeMap::new();
+    script.insert("GetAuthorizationToken".to_string(), "ET.E".to_string());
+    emu.set_faults(Faults {
+        retry_after_secs: 2,
+        script,
+        ..Faults::default()
+    });
+    let token = || c.get_authorization_token().domain("corp").send();
+    let e = token().await.unwrap_err();
+    assert!(
+        e.as_service_error().unwrap().is_internal_server_exception(),
+        "{e:?}"
+    );
+    let err = token().await.unwrap_err().into_service_error();
+    let aws_sdk_codeartifact::operation::get_authorization_token::GetAuthorizationTokenError::ThrottlingException(t) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.retry_after_seconds(), Some(2));
+    token().await.unwrap();
+    let e = token().await.unwrap_err();
+    assert!(
+        e.as_service_error().unwrap().is_internal_server_exception(),
+        "{e:?}"
+    );
+    // The pattern is used up: every later request is served.
+    for _ in 0..3 {
+        token().await.unwrap();
+    }
+    assert!(emu.faults().script.is_empty(), "{:?}", emu.faults().script);
+    // `*` covers every operation without its own entry, one step per request.
+    let mut faults = emu.faults();
+    faults.script.insert("*".to_string(), "T.".to_string());
+    faults
+        .script
+        .insert("DescribeDomain".to_string(), ".".to_string());
+    emu.set_faults(faults);
+    c.describe_domain().domain("corp").send().await.unwrap();
+    let e = c.describe_domain().domain("corp").send().await.unwrap_err();
+    assert_eq!(code_and_message(&e).0, "ThrottlingException");
+    token().await.unwrap();
+    c.describe_domain().domain("corp").send().await.unwrap();
+    assert!(emu.faults().script.is_empty(), "{:?}", emu.faults().script);
+    let stats = emu.stats();
+    assert_eq!(stats.tokens_issued, 5);
+    assert_eq!(stats.requests.get("GetAuthorizationToken"), Some(&8));
+    assert_eq!(stats.requests.get("fault:5xx"), Some(&2));
+    assert_eq!(stats.requests.get("fault:throttle"), Some(&2));
+}
+
+#[tokio::test]
+async fn a_script_with_an_unknown_step_or_operation_is_refused_over_http() {
+    let emu = start().await;
+    let http = reqwest::Client::new();
+    for (body, needle) in [
+        (
+            r#"{"script": {"GetAuthorizationToken": "EX"}}"#,
+            "faults.script.GetAuthorizationToken",
+        ),
+        (
+            r#"{"script": {"PutPackage": "E"}}"#,
+            "faults.script.PutPackage: unknown operation",
+        ),
+    ] {
+        let r = http
+            .put(format!("{}/_emulator/faults", emu.url()))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        assert!(r.text().await.unwrap().contains(needle));
+    }
+    assert!(emu.faults().script.is_empty());
+}
+
+#[tokio::test]
 async fn bad_credentials_and_skewed_clocks_are_refused() {
     let emu = start().await;
 

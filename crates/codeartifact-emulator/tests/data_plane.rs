@@ -772,3 +772,26 @@ async fn routes_are_counted() {
     c.emu.reset_stats();
     assert_eq!(count("pypi:download"), 0);
 }
+
+#[tokio::test]
+async fn scripted_data_plane_faults_answer_in_order_then_serve() {
+    let c = start(EmulatorConfig::demo()).await;
+    let mut faults = c.emu.faults();
+    faults.retry_after_secs = 3;
+    faults.script.insert("data".into(), "E.T".into());
+    c.emu.set_faults(faults);
+    let url = format!("{}simple/", c.pypi);
+    let statuses = [500, 200, 429, 200, 200];
+    for (i, want) in statuses.into_iter().enumerate() {
+        let r = c.get(&url).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), want, "request {i}");
+        if want == 429 {
+            assert_eq!(header(&r, "retry-after"), "3");
+            assert_eq!(header(&r, "x-amz-retry-after"), "3000");
+        }
+    }
+    let stats = c.emu.stats();
+    assert_eq!(stats.requests.get("fault:5xx"), Some(&1));
+    assert_eq!(stats.requests.get("fault:throttle"), Some(&1));
+    assert_eq!(stats.requests.get("received"), Some(&5));
+}
