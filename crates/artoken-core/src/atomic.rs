@@ -65,14 +65,43 @@ fn replace(
 ) -> io::Result<()> {
     // create_new + mode is subject to the umask; set it exactly.
     f.set_permissions(fs::Permissions::from_mode(mode))?;
+    let crash = crash_point();
+    if crash == Some(CrashPoint::PartialWrite) {
+        f.write_all(&bytes[..bytes.len() / 2])?;
+        f.sync_all()?;
+        std::process::abort();
+    }
     f.write_all(bytes)?;
     f.sync_all()?;
+    if crash == Some(CrashPoint::BeforeRename) {
+        std::process::abort();
+    }
     fs::rename(tmp, path)?;
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
     drop(f);
     Ok(())
+}
+
+/// Where `ARTOKEN_CRASH_AT` makes a writer die, so tests can kill it mid-write at a known point
+/// instead of at a time drawn from a measured run (see `crates/artoken/tests/crash.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CrashPoint {
+    /// `partial-write`: half the bytes are in the temp file (synced), then abort.
+    PartialWrite,
+    /// `before-rename`: the whole temp file is written and synced, then abort.
+    BeforeRename,
+}
+
+/// The crash point named by `ARTOKEN_CRASH_AT` (a test hook: aborting leaves exactly what a
+/// SIGKILL at that point leaves; unknown values are ignored).
+fn crash_point() -> Option<CrashPoint> {
+    match std::env::var_os("ARTOKEN_CRASH_AT")?.as_bytes() {
+        b"partial-write" => Some(CrashPoint::PartialWrite),
+        b"before-rename" => Some(CrashPoint::BeforeRename),
+        _ => None,
+    }
 }
 
 /// Removes the temp files of `path` (`.NAME.tmp.PID.N` beside it) whose writers are gone: their
