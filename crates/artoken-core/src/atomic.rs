@@ -65,7 +65,7 @@ fn replace(
 ) -> io::Result<()> {
     // create_new + mode is subject to the umask; set it exactly.
     f.set_permissions(fs::Permissions::from_mode(mode))?;
-    let crash = crash_point();
+    let crash = crash_point(path);
     if crash == Some(CrashPoint::PartialWrite) {
         f.write_all(&bytes[..bytes.len() / 2])?;
         f.sync_all()?;
@@ -94,10 +94,20 @@ enum CrashPoint {
     BeforeRename,
 }
 
-/// The crash point named by `ARTOKEN_CRASH_AT` (a test hook: aborting leaves exactly what a
-/// SIGKILL at that point leaves; unknown values are ignored).
-fn crash_point() -> Option<CrashPoint> {
-    match std::env::var_os("ARTOKEN_CRASH_AT")?.as_bytes() {
+/// The crash point named by `ARTOKEN_CRASH_AT=POINT[:FILE_NAME]` for a write of `path` (only
+/// of a file so named, when one is given). A test hook: aborting leaves exactly what a SIGKILL
+/// at that point leaves; unknown values are ignored.
+fn crash_point(path: &Path) -> Option<CrashPoint> {
+    let value = std::env::var_os("ARTOKEN_CRASH_AT")?;
+    let value = value.as_bytes();
+    let (point, name) = match value.iter().position(|&b| b == b':') {
+        Some(i) => (&value[..i], Some(&value[i + 1..])),
+        None => (value, None),
+    };
+    if name.is_some_and(|n| path.file_name().map(OsStrExt::as_bytes) != Some(n)) {
+        return None;
+    }
+    match point {
         b"partial-write" => Some(CrashPoint::PartialWrite),
         b"before-rename" => Some(CrashPoint::BeforeRename),
         _ => None,
