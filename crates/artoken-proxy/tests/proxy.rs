@@ -330,8 +330,10 @@ async fn health_says_degraded_while_tokens_cannot_be_had_and_recovers() {
         text(&body)
     );
     tokens.down.store(false, Ordering::SeqCst);
+    // The refresher retries with backoff (1 s, 2 s, ...): poll, with a bound far above it.
     let mut ok = false;
-    for _ in 0..40 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let (_, _, body) = get(&format!("{}/_artoken/health", p.base), &[]).await;
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -443,8 +445,14 @@ async fn http2_prior_knowledge_and_http1_keep_alive() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_lets_requests_in_flight_finish() {
-    let handler: Handler = Arc::new(|_req| {
-        Box::pin(async {
+    // The upstream says when the request has reached it (so the stop comes while it is in
+    // flight, however slow the machine), then answers 800 ms later.
+    let arrived = Arc::new(tokio::sync::Notify::new());
+    let seen = arrived.clone();
+    let handler: Handler = Arc::new(move |_req| {
+        let seen = seen.clone();
+        Box::pin(async move {
+            seen.notify_one();
             tokio::time::sleep(Duration::from_millis(800)).await;
             Response::new(full("slow but complete"))
         })
@@ -453,7 +461,7 @@ async fn a_stop_lets_requests_in_flight_finish() {
     let p = start_fixed(addr).await;
     let url = format!("{}/py/x", p.base);
     let inflight = tokio::spawn(async move { get(&url, &[]).await });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    arrived.notified().await;
     let addr = p.addr;
     let started = std::time::Instant::now();
     p.stop().await;

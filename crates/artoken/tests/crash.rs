@@ -32,6 +32,57 @@ fn sigkill_mid_write_never_tears_the_cache() {
     // Kill points within the measured run time (a fixed window is too short when the other
     // loops of this file share the 2 cores).
     let took = median((0..5).map(|_| timed_ok(&env, &args)).collect());
+    // Killed at known points while writing the cache entry: the entry stays the previous whole
+    // token, and the next fetch sweeps the temp file.
+    let entry = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".token.json"))
+        .expect("a cache entry");
+    for point in ["partial-write", "before-rename"] {
+        let before = std::fs::read(&entry).unwrap();
+        let issued_before = env.tokens_issued();
+        let name = entry.file_name().unwrap().to_str().unwrap();
+        let out = testkit::run(
+            env.artoken()
+                .env("ARTOKEN_CRASH_AT", format!("{point}:{name}"))
+                .args(args),
+        );
+        assert_eq!(
+            out.status.code(),
+            None,
+            "not killed at {point}: {}",
+            testkit::text(&out)
+        );
+        assert_eq!(
+            env.tokens_issued(),
+            issued_before + 1,
+            "killed after the fetch"
+        );
+        assert_eq!(
+            std::fs::read(&entry).unwrap(),
+            before,
+            "entry changed at {point}"
+        );
+        let left = temp_files(&entry);
+        assert_eq!(left.len(), 1, "one temp file at {point}");
+        let left = left.into_iter().next().unwrap();
+        assert_eq!(mode(&left), 0o600);
+        let newest = env.emu.issued_tokens().last().cloned().unwrap();
+        let text = String::from_utf8(std::fs::read(&left).unwrap()).unwrap();
+        match point {
+            "partial-write" => assert!(serde_json::from_str::<serde_json::Value>(&text).is_err()),
+            _ => assert!(text.contains(&newest), "the new token is in the temp file"),
+        }
+        let t = env.ok(&args);
+        assert_eq!(
+            temp_files(&entry),
+            BTreeSet::new(),
+            "swept by the next write"
+        );
+        assert_eq!(t.trim(), env.emu.issued_tokens().last().unwrap());
+    }
     let mut rng = Lcg(0x9e37_79b9_7f4a_7c15);
     let mut killed = 0;
     let fetched_before = env.tokens_issued();
@@ -58,16 +109,9 @@ fn sigkill_mid_write_never_tears_the_cache() {
             }
         }
     }
-    assert!(
-        killed > ITERATIONS / 4,
-        "only {killed} of {ITERATIONS} runs were killed mid-flight"
-    );
-    // Enough runs got as far as a new token to have written (or been killed writing) the cache.
+    // How many random kills landed where depends on the machine's speed: reported, not
+    // asserted (the crash points above are the deterministic proof).
     let fetched = env.tokens_issued() - fetched_before;
-    assert!(
-        fetched > u64::from(ITERATIONS) / 4,
-        "only {fetched} of {ITERATIONS} runs fetched a token"
-    );
     // and the cache still serves
     let t = env.ok(&["token"]);
     assert!(env.emu.issued_tokens().contains(&t.trim().to_string()));
@@ -117,6 +161,66 @@ fn kill_after(env: &Env, args: &[&str], delay: Duration) -> bool {
     let _ = child.kill();
     let _ = child.wait();
     running
+}
+
+/// Runs artoken with `args` and `ARTOKEN_CRASH_AT=point` (the writer aborts mid-write at a known
+/// point: half the bytes in its temp file, or all of them before the rename) and checks what a
+/// kill there leaves: the process died by a signal, `target` still holds `before` whole, and
+/// exactly one new temp file of `target` holds a prefix of `after` when it is known (all of it
+/// before the rename), 0600 when it holds a token. Returns that temp file.
+fn crash_at(
+    env: &Env,
+    args: &[&str],
+    point: &str,
+    target: &Path,
+    before: &[u8],
+    after: Option<&[u8]>,
+    tokens: &[String],
+) -> PathBuf {
+    let temps_before = temp_files(target);
+    let name = target.file_name().unwrap().to_str().unwrap();
+    let out = testkit::run(
+        env.artoken()
+            .env("ARTOKEN_CRASH_AT", format!("{point}:{name}"))
+            .args(args),
+    );
+    assert_eq!(
+        out.status.code(),
+        None,
+        "{args:?} at {point} was not killed: {}",
+        testkit::text(&out)
+    );
+    assert_eq!(
+        std::fs::read(target).unwrap(),
+        before,
+        "{} changed by a writer killed at {point}",
+        target.display()
+    );
+    let new: Vec<PathBuf> = temp_files(target)
+        .difference(&temps_before)
+        .cloned()
+        .collect();
+    assert_eq!(new.len(), 1, "one temp file left at {point}: {new:?}");
+    let left = std::fs::read(&new[0]).unwrap();
+    match (point, after) {
+        (_, None) => {}
+        ("partial-write", Some(after)) => {
+            assert_eq!(left.len(), after.len() / 2, "half written at {point}");
+            assert!(
+                after.starts_with(&left),
+                "the temp file is a prefix of the new version"
+            );
+        }
+        (_, Some(after)) => assert_eq!(
+            left, after,
+            "the whole new version is in the temp file at {point}"
+        ),
+    }
+    let text = String::from_utf8_lossy(&left);
+    if tokens.iter().any(|t| text.contains(t.as_str())) {
+        assert_eq!(mode(&new[0]), 0o600, "a temp file holding a token");
+    }
+    new[0].clone()
 }
 
 fn mode(p: &Path) -> u32 {
@@ -239,6 +343,42 @@ fn sigkill_loop_for_login_in(env: &Env, w: &Writer, seed: u64, iterations: u32) 
     assert_eq!(holds_token, secret, "{tool}: the token in {rel}");
     let (t_login, t_logout) = (median(t_login), median(t_logout));
     let others = entries_but_temp(&dir, &target);
+    // Killed at known points mid-write: login and logout each leave the file as it was, and
+    // the next clean write sweeps what they left.
+    for point in ["partial-write", "before-rename"] {
+        crash_at(
+            env,
+            &login,
+            point,
+            &target,
+            original.as_bytes(),
+            &logged_in,
+            &tokens,
+        );
+        env.ok(&login);
+        assert_eq!(std::fs::read(&target).unwrap(), logged_in);
+        assert_eq!(
+            temp_files(&target),
+            BTreeSet::new(),
+            "swept by a clean login"
+        );
+        crash_at(
+            env,
+            &logout,
+            point,
+            &target,
+            &logged_in,
+            original.as_bytes(),
+            &tokens,
+        );
+        env.ok(&logout);
+        assert_eq!(std::fs::read(&target).unwrap(), original.as_bytes());
+        assert_eq!(
+            temp_files(&target),
+            BTreeSet::new(),
+            "swept by a clean logout"
+        );
+    }
 
     let mut rng = Lcg(seed);
     let mut tally = Tally::default();
@@ -292,11 +432,8 @@ fn sigkill_loop_for_login_in(env: &Env, w: &Writer, seed: u64, iterations: u32) 
     }
     assert_eq!(std::fs::read(&target).unwrap(), original.as_bytes());
     assert_eq!(entries_but_temp(&dir, &target), others);
-    assert!(
-        tally.killed > iterations / 4,
-        "only {} of {iterations} runs were killed mid-flight",
-        tally.killed
-    );
+    // How many random kills landed mid-flight depends on the machine's speed: reported, not
+    // asserted (the crash points above are the deterministic proof).
     eprintln!(
         "crash test, login/logout {tool} ({rel}): {iterations} runs (login {t_login:?}, logout {t_logout:?} when whole), {} killed mid-flight, {} changed the file, 0 torn; {} temp files left by killed writers ({} with a token, {} there before the last clean run), 0 after it",
         tally.killed,
@@ -496,6 +633,28 @@ fn sigkill_mid_refresh_never_tears_a_local_target() {
     assert!(last.is_some());
     let others = entries_but_temp(&env.sb.work(), &file);
 
+    // Killed at known points while writing the file: it keeps its previous whole version.
+    for point in ["partial-write", "before-rename"] {
+        let before = std::fs::read(&file).unwrap();
+        let tmp = crash_at(&env, &args, point, &file, &before, None, &[]);
+        let newest = env.emu.issued_tokens().last().cloned().unwrap();
+        let left = std::fs::read(&tmp).unwrap();
+        let whole = with_token(&text, &newest);
+        match point {
+            "partial-write" => {
+                assert!(whole.as_bytes().starts_with(&left) && left.len() < whole.len())
+            }
+            _ => assert_eq!(left, whole.as_bytes()),
+        }
+        assert_eq!(mode(&tmp), 0o600, "a temp file holding a token");
+        env.ok(&args);
+        assert_eq!(
+            temp_files(&file),
+            BTreeSet::new(),
+            "swept by the next refresh"
+        );
+        last = version_of(&env, &text, &std::fs::read(&file).unwrap(), "the file");
+    }
     let mut rng = Lcg(0x5851_f42d_4c95_7f2d);
     let mut tally = Tally::default();
     for _ in 0..ITERATIONS {
@@ -521,11 +680,6 @@ fn sigkill_mid_refresh_never_tears_a_local_target() {
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         with_token(&text, issued.last().unwrap())
-    );
-    assert!(
-        tally.killed > ITERATIONS / 4,
-        "only {} of {ITERATIONS} runs were killed mid-flight",
-        tally.killed
     );
     eprintln!(
         "crash test, refresh --once (local file): {ITERATIONS} runs ({took:?} when whole), {} killed mid-flight, {} wrote a new token, 0 torn; {} temp files left by killed writers ({} with a token, {} there before the last clean run), 0 after it; {} tokens issued",

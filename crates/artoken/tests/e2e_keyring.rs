@@ -245,7 +245,9 @@ fn a_token_that_expires_between_installs_is_replaced_without_the_user() {
     let mut env = setup();
     let log = keyring_on_path(&mut env);
     env.emu.set_faults(Faults {
-        token_lifetime_secs: Some(4),
+        // Long enough that a token handed out (with at least half its life left) outlives one
+        // install on a machine four times slower than this one.
+        token_lifetime_secs: Some(10),
         ..env.emu.faults()
     });
     let pip_new = tool("pip");
@@ -258,7 +260,8 @@ fn a_token_that_expires_between_installs_is_replaced_without_the_user() {
     assert_installed(&out_uv1, &uv_first, "first uv install");
     let issued_before = env.tokens_issued();
 
-    std::thread::sleep(Duration::from_secs(5));
+    // Waiting for time to pass, not for a server: every token issued so far is dead after this.
+    std::thread::sleep(Duration::from_secs(10));
     // The cached token is dead now; the helper fetches another one on its own.
     let second = env.sb.root().join("site-2");
     let out2 = pip(&env, &pip_new, &index(&env), &second);
