@@ -352,7 +352,7 @@ fn sigkill_loop_for_login_in(env: &Env, w: &Writer, seed: u64, iterations: u32) 
             point,
             &target,
             original.as_bytes(),
-            &logged_in,
+            Some(&logged_in),
             &tokens,
         );
         env.ok(&login);
@@ -368,7 +368,7 @@ fn sigkill_loop_for_login_in(env: &Env, w: &Writer, seed: u64, iterations: u32) 
             point,
             &target,
             &logged_in,
-            original.as_bytes(),
+            Some(original.as_bytes()),
             &tokens,
         );
         env.ok(&logout);
