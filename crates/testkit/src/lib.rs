@@ -244,11 +244,25 @@ pub fn on_path(name: &str) -> PathBuf {
 /// Runs `cmd`, returning its output; panics if it cannot start. The output is recorded for
 /// the suite's leak check (see [`record_output`]).
 pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
+    let out = output_retrying_busy(cmd)
         .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
     record_output(cmd, &out);
     out
+}
+
+/// `cmd.output()`, tried again while exec says "Text file busy" (ETXTBSY): a test that has just
+/// copied an executable races every other test thread's fork, whose child holds the copy's
+/// write descriptor until its own exec closes it.
+pub fn output_retrying_busy(cmd: &mut Command) -> std::io::Result<Output> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match cmd.output() {
+            Err(e) if e.raw_os_error() == Some(26) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// With `ARTOKEN_LEAK_DIR` set (scripts/test sets it), writes what a command printed where no
