@@ -133,6 +133,11 @@ impl Emulator {
         self.state.issued_tokens()
     }
 
+    /// Every token issued so far, with when.
+    pub fn issued(&self) -> Vec<state::Issued> {
+        self.state.issued()
+    }
+
     pub fn faults(&self) -> Faults {
         self.state.faults()
     }

@@ -32,6 +32,14 @@ pub enum Scripted {
     Throttle,
 }
 
+/// A token as issued, for tests that check when tokens were fetched.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub token: String,
+    pub issued_at: SystemTime,
+    pub expires_at: SystemTime,
+}
+
 /// A token the emulator issued.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
@@ -67,7 +75,7 @@ pub struct State {
     pub access_keys: Vec<AccessKey>,
     pub repositories: HashMap<(String, String, String), Repository>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
-    issued: Mutex<Vec<String>>,
+    issued: Mutex<Vec<Issued>>,
     stats: Mutex<Stats>,
     faults: RwLock<Faults>,
 }
@@ -153,6 +161,16 @@ impl State {
 
     /// Every token issued so far (for leak checks).
     pub fn issued_tokens(&self) -> Vec<String> {
+        self.issued
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|i| i.token.clone())
+            .collect()
+    }
+
+    /// Every token issued so far, with when (the emulator's clock), in order.
+    pub fn issued(&self) -> Vec<Issued> {
         self.issued.lock().unwrap().clone()
     }
 
@@ -206,7 +224,11 @@ impl State {
                 expires_at,
             },
         );
-        self.issued.lock().unwrap().push(token.clone());
+        self.issued.lock().unwrap().push(Issued {
+            token: token.clone(),
+            issued_at: self.now(),
+            expires_at,
+        });
         log_token_for_leak_checks(&token);
         self.stats.lock().unwrap().tokens_issued += 1;
         (token, expires_at)
