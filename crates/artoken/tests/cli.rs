@@ -379,7 +379,9 @@ fn an_unreachable_endpoint_fails_fast() {
         l.contains(&format!("cannot reach http://127.0.0.1:{port}")),
         "{l}"
     );
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // Well under the 30 s call bound: a refused connection is not waited out (the SDK's
+    // retries back off for at most 1 + 2 s; the rest is start-up, four times slower here).
+    assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
 #[test]

@@ -39,7 +39,7 @@ fn the_readme_commands_work() {
         let script = format!("set -euo pipefail\n{block}");
         let out = testkit::run(
             sb.command("timeout")
-                .args(["120", "bash", "-c", &script])
+                .args(["600", "bash", "-c", &script])
                 .stdin(std::process::Stdio::null()),
         );
         let text = testkit::text(&out);
