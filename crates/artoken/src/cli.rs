@@ -12,7 +12,7 @@ Tokens:
   token        Print a CodeArtifact token for a repository's domain
   url          Print the URL a tool wants (pip, uv, twine, npm, cargo...)
   exec         Run a command with the configured variables (replaces `wev`)
-  env          Print the configured variables (sh, fish, powershell, dotenv, json, github)
+  env          Print the configured variables (sh, fish, powershell, dotenv, json, sam, github)
 
 Package managers:
   login        Write a package manager's config for a repository (pip, uv, poetry, npm, cargo...)
@@ -217,5 +217,22 @@ mod tests {
     #[test]
     fn the_cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_help_names_every_env_format() {
+        let line = HELP_TEMPLATE
+            .lines()
+            .find(|l| l.trim_start().starts_with("env "))
+            .unwrap();
+        for f in EnvFormat::value_variants() {
+            let name = f.to_possible_value().unwrap().get_name().to_string();
+            assert!(
+                line.contains(&format!(" {name},"))
+                    || line.contains(&format!(" {name})"))
+                    || line.contains(&format!("({name},")),
+                "`artoken --help` does not name the env format {name}: {line}"
+            );
+        }
     }
 }
