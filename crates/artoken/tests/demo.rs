@@ -75,3 +75,57 @@ fn a_missing_tool_is_skipped_with_a_reason() {
     );
     assert!(text.contains("✓ token: "), "{text}");
 }
+
+/// `demo --keep` in the background until `signal`: its folder (an .npmrc, cache entries with
+/// tokens) is gone after it stops, and it exits with 128 + the signal's number.
+fn keep_then(signal: &str, number: i32) {
+    use std::io::{BufRead, BufReader};
+    let mut sb = testkit::Sandbox::new();
+    let bin = sb.root().join("emptybin");
+    std::fs::create_dir_all(&bin).unwrap();
+    sb.set_env("PATH", &bin);
+    let mut child = sb
+        .command(env!("CARGO_BIN_EXE_artoken"))
+        .args(["demo", "--keep"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut dir = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("# files in ") {
+            dir = Some(std::path::PathBuf::from(
+                rest.split(" (").next().unwrap().to_string(),
+            ));
+            break;
+        }
+    }
+    let dir = dir.expect("demo --keep names its folder");
+    assert!(dir.join("project/artoken.yml").is_file());
+    assert!(
+        std::fs::read_dir(dir.join("cache/artoken"))
+            .unwrap()
+            .count()
+            > 0,
+        "the cache holds the token while the demo runs"
+    );
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + number), "{status}");
+    assert!(!dir.exists(), "{} is left behind", dir.display());
+}
+
+#[test]
+fn demo_keep_removes_its_folder_on_sigterm() {
+    keep_then("TERM", 15);
+}
+
+#[test]
+fn demo_keep_removes_its_folder_on_sigint() {
+    keep_then("INT", 2);
+}

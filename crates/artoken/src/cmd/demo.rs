@@ -107,6 +107,8 @@ pub fn run(_global: &Global, args: DemoArgs) -> Result<ExitCode> {
     })
     .context("cannot start the embedded emulator")?;
     let dir = tempfile::Builder::new().prefix("artoken-demo-").tempdir()?;
+    // Its files hold tokens (the cache, an .npmrc): removed on SIGINT/SIGTERM/SIGHUP too.
+    remove_on_signal(dir.path().to_path_buf());
     for sub in ["project", "cache", "home", "site", "bin"] {
         std::fs::create_dir_all(dir.path().join(sub))?;
     }
@@ -257,9 +259,14 @@ pub fn run(_global: &Global, args: DemoArgs) -> Result<ExitCode> {
             "export ARTOKEN_CONFIG={}",
             demo.dir.path().join("project/artoken.yml").display()
         );
-        let dir = demo.dir.keep();
-        println!("# files in {}", dir.display());
-        wait_for_ctrl_c();
+        println!(
+            "# files in {} (removed when the demo stops)",
+            demo.dir.path().display()
+        );
+        // The signal thread removes the folder and ends the process.
+        loop {
+            std::thread::park();
+        }
     }
     Ok(if demo.failed == 0 {
         ExitCode::SUCCESS
@@ -427,13 +434,35 @@ fn npm_install(demo: &Demo, npm: &Path) -> Result<Outcome> {
     )
 }
 
-fn wait_for_ctrl_c() {
-    let rt = tokio::runtime::Builder::new_current_thread()
+/// On SIGINT, SIGTERM or SIGHUP: removes `dir` and exits with 128 + the signal's number.
+fn remove_on_signal(dir: PathBuf) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build();
-    if let Ok(rt) = rt {
-        rt.block_on(async {
-            let _ = tokio::signal::ctrl_c().await;
+        .build()
+    else {
+        return;
+    };
+    // Registered here, before the demo goes on, so no signal is missed.
+    let registered = rt.block_on(async {
+        Some((
+            signal(SignalKind::interrupt()).ok()?,
+            signal(SignalKind::terminate()).ok()?,
+            signal(SignalKind::hangup()).ok()?,
+        ))
+    });
+    let Some((mut int, mut term, mut hup)) = registered else {
+        return;
+    };
+    std::thread::spawn(move || {
+        let number = rt.block_on(async move {
+            tokio::select! {
+                _ = int.recv() => 2,
+                _ = term.recv() => 15,
+                _ = hup.recv() => 1,
+            }
         });
-    }
+        let _ = std::fs::remove_dir_all(&dir);
+        std::process::exit(128 + number);
+    });
 }
