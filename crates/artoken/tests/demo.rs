@@ -104,10 +104,7 @@ fn keep_then(signal: &str, number: i32) {
     let dir = dir.expect("demo --keep names its folder");
     assert!(dir.join("project/artoken.yml").is_file());
     assert!(
-        std::fs::read_dir(dir.join("cache/artoken"))
-            .unwrap()
-            .count()
-            > 0,
+        std::fs::read_dir(dir.join("cache")).unwrap().count() > 0,
         "the cache holds the token while the demo runs"
     );
     let status = std::process::Command::new("kill")
