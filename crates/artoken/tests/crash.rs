@@ -86,28 +86,40 @@ fn sigkill_mid_write_never_tears_the_cache() {
     let mut rng = Lcg(0x9e37_79b9_7f4a_7c15);
     let mut killed = 0;
     let fetched_before = env.tokens_issued();
+    let cached_token = |entry: &Path| -> String {
+        let bytes = std::fs::read(entry)
+            .unwrap_or_else(|e| panic!("the cache entry is gone after a kill: {e}"));
+        let v: serde_json::Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|err| panic!("torn cache entry {}: {err}", entry.display()));
+        v["token"]
+            .as_str()
+            .expect("a token in the entry")
+            .to_string()
+    };
+    let mut cached = cached_token(&entry);
     for _ in 0..ITERATIONS {
+        let issued_before = env.emu.issued_tokens().len();
         // In the second half of the run and a little beyond: where the token has come back
         // and the cache file is written (earlier kills only stop the fetch).
         if kill_after(&env, &args, took / 2 + rng.below(took * 7 / 10)) {
             killed += 1;
         }
-        let issued = env.emu.issued_tokens();
         for e in std::fs::read_dir(&dir).unwrap().flatten() {
             let name = e.file_name().to_string_lossy().to_string();
             let mode = e.metadata().unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{name} has mode {mode:o}");
-            if name.ends_with(".token.json") {
-                let v: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(e.path()).unwrap())
-                        .unwrap_or_else(|err| panic!("torn cache file {name}: {err}"));
-                let t = v["token"].as_str().unwrap();
-                assert!(
-                    issued.iter().any(|i| i == t),
-                    "the cached token is one the emulator issued"
-                );
-            }
         }
+        // The entry is whole and holds either the token it held before this run or the one
+        // this run fetched: nothing older, nothing torn, never missing.
+        let issued = env.emu.issued_tokens();
+        let now = cached_token(&entry);
+        let fetched_now = issued.get(issued_before..).unwrap_or_default();
+        assert!(fetched_now.len() <= 1, "one run, one fetch");
+        assert!(
+            now == cached || fetched_now.contains(&now),
+            "the cache entry holds neither the previous token nor this run's"
+        );
+        cached = now;
     }
     // How many random kills landed where depends on the machine's speed: reported, not
     // asserted (the crash points above are the deterministic proof).
