@@ -113,8 +113,9 @@ fn sigkill_mid_write_never_tears_the_cache() {
         // this run fetched: nothing older, nothing torn, never missing.
         let issued = env.emu.issued_tokens();
         let now = cached_token(&entry);
+        // (A killed run's request may still be answered after it died: its token shows up
+        // here too, but nobody is left to cache it.)
         let fetched_now = issued.get(issued_before..).unwrap_or_default();
-        assert!(fetched_now.len() <= 1, "one run, one fetch");
         assert!(
             now == cached || fetched_now.contains(&now),
             "the cache entry holds neither the previous token nor this run's"
