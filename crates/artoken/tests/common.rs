@@ -143,6 +143,42 @@ impl Env {
         self.emu.stats().tokens_issued
     }
 
+    /// No issued token in any file anywhere in the sandbox (HOME, XDG dirs, work dir, temp,
+    /// the clients' caches and sites), but artoken's own 0600 cache and the `allowed` files (a
+    /// target that holds the token by design). Returns how many files were read, and asserts
+    /// that some were (a scan of nothing proves nothing).
+    pub fn assert_no_token_on_disk(&self, allowed: &[&std::path::Path]) -> usize {
+        let tokens = self.emu.issued_tokens();
+        let cache = self.sb.cache_home().join("artoken");
+        let mut stack = vec![self.sb.root().to_path_buf()];
+        let mut scanned = 0;
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                let Ok(ft) = e.file_type() else { continue };
+                if p.starts_with(&cache) || allowed.iter().any(|a| p == *a) {
+                    continue;
+                }
+                if ft.is_dir() {
+                    stack.push(p);
+                } else if ft.is_file()
+                    && let Ok(bytes) = std::fs::read(&p)
+                {
+                    scanned += 1;
+                    for t in &tokens {
+                        let hit = bytes.windows(t.len()).any(|w| w == t.as_bytes());
+                        assert!(!hit, "a token is on disk in {}", p.display());
+                    }
+                }
+            }
+        }
+        assert!(scanned > 0, "no file in the sandbox was scanned");
+        scanned
+    }
+
     pub fn endpoint(&self) -> String {
         // The emulator names the region the request was signed for.
         codeartifact_emulator::endpoint_url(

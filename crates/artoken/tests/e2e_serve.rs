@@ -226,6 +226,8 @@ fn pip_uv_and_npm_install_through_the_proxy_without_a_token() {
     assert!(stats.requests.get("npm:tarball").copied().unwrap_or(0) >= 1);
     let status = serve.terminate();
     assert!(status.success(), "{status}");
+    // pip's, uv's and npm's caches, sites and lock files: no token anywhere.
+    env.assert_no_token_on_disk(&[]);
 }
 
 #[test]
@@ -313,6 +315,7 @@ fn twine_uploads_through_the_proxy_and_pip_installs_the_upload() {
     assert_ok(&out, "pip install of the upload");
     assert!(target.join("proxied_upload/__init__.py").is_file());
     assert_no_token(&env, &serve.stderr());
+    env.assert_no_token_on_disk(&[]);
 }
 
 #[test]
@@ -360,6 +363,7 @@ fn installs_keep_working_across_many_token_lifetimes() {
     let health = serve.health();
     assert_eq!(health["status"], "ok", "{health}");
     assert_no_token(&env, &serve.stderr());
+    env.assert_no_token_on_disk(&[]);
     eprintln!("{runs} installs, {issued} tokens");
 }
 
@@ -434,6 +438,7 @@ fn a_token_endpoint_outage_is_ridden_out_and_recovered_from() {
         serve.stderr()
     );
     assert_no_token(&env, &serve.stderr());
+    env.assert_no_token_on_disk(&[]);
 }
 
 #[test]
