@@ -502,14 +502,12 @@ fn refresh_every_runs_until_stopped() {
         first_err_line(&out)
     );
     let out_path = a.env.sb.root().join("tmp/every.out");
-    let mut child = a
-        .env
-        .artoken()
-        .args(["refresh", "--every", "1s"])
+    let err_path = a.env.sb.root().join("tmp/every.err");
+    let mut cmd = a.env.artoken();
+    cmd.args(["refresh", "--every", "1s"])
         .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(std::fs::File::create(&err_path).unwrap());
+    let mut child = cmd.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::fs::read_to_string(&out_path).unwrap().lines().count() < 3 {
         assert!(
@@ -526,6 +524,15 @@ fn refresh_every_runs_until_stopped() {
         .unwrap();
     assert!(status.success());
     let status = child.wait().unwrap();
+    // Its stderr joins the suite's leak check.
+    testkit::record_output(
+        &cmd,
+        &std::process::Output {
+            status,
+            stdout: Vec::new(),
+            stderr: std::fs::read(&err_path).unwrap(),
+        },
+    );
     assert!(status.success(), "SIGTERM ends it cleanly: {status}");
     let text = std::fs::read_to_string(&out_path).unwrap();
     let lines: Vec<&str> = text.lines().collect();

@@ -256,18 +256,22 @@ fn twenty_processes_on_an_empty_cache_make_one_fetch() {
     env.emu.set_faults(f);
     let children: Vec<_> = (0..20)
         .map(|_| {
-            env.artoken()
-                .env("AWS_MAX_ATTEMPTS", "1")
+            let mut cmd = env.artoken();
+            cmd.env("AWS_MAX_ATTEMPTS", "1")
                 .arg("token")
                 .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
+                .stderr(std::process::Stdio::piped());
+            let child = cmd.spawn().unwrap();
+            (cmd, child)
         })
         .collect();
     let outs: Vec<_> = children
         .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
+        .map(|(cmd, c)| {
+            let out = c.wait_with_output().unwrap();
+            testkit::record_output(&cmd, &out);
+            out
+        })
         .collect();
     for o in &outs {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -161,18 +161,19 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 /// Starts artoken with `args` and SIGKILLs it after `delay`: true when it was still running.
 fn kill_after(env: &Env, args: &[&str], delay: Duration) -> bool {
-    let mut child = env
-        .artoken()
-        .args(args)
+    let mut cmd = env.artoken();
+    cmd.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
     std::thread::sleep(delay);
     let running = child.try_wait().unwrap().is_none();
     let _ = child.kill();
-    let _ = child.wait();
+    // What it wrote to stderr before it died joins the suite's leak check.
+    if let Ok(out) = child.wait_with_output() {
+        testkit::record_output(&cmd, &out);
+    }
     running
 }
 

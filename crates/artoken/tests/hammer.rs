@@ -37,15 +37,15 @@ fn a_hundred_processes_share_one_token_per_rotation() {
                 ]),
                 _ => cmd.args(["login", "pip", "--file"]).arg(&pip_conf),
             };
-            cmd.stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+            let child = cmd.spawn().unwrap();
+            (cmd, child)
         })
         .collect();
     let mut failures = Vec::new();
-    for c in children {
+    for (cmd, c) in children {
         let out = c.wait_with_output().unwrap();
+        testkit::record_output(&cmd, &out);
         if !out.status.success() {
             failures.push(String::from_utf8_lossy(&out.stderr).to_string());
         }
