@@ -156,18 +156,39 @@ fn aws_errors_say_what_to_do() {
 fn hostile_config_files_are_one_line_naming_the_file() {
     let env = setup();
     let f = env.sb.work().join("artoken.yml");
-    // 100 MB (sparse): refused from its size, never read in.
-    std::fs::File::create(&f)
-        .unwrap()
-        .set_len(100 * 1024 * 1024)
+    // 100 MB (sparse): refused from its size, never read in. The proof is the access time:
+    // set before the modification time, the file system (relatime) moves it on the next read.
+    let sparse = |p: &std::path::Path| {
+        let file = std::fs::File::create(p).unwrap();
+        file.set_len(100 * 1024 * 1024).unwrap();
+        let day = std::time::Duration::from_secs(86_400);
+        let t = std::time::SystemTime::UNIX_EPOCH + 11_000 * day;
+        file.set_times(
+            std::fs::FileTimes::new()
+                .set_accessed(t)
+                .set_modified(t + day),
+        )
         .unwrap();
-    let started = std::time::Instant::now();
+        t
+    };
+    let atime = |p: &std::path::Path| std::fs::metadata(p).unwrap().accessed().unwrap();
+    // First, that a read shows here at all (a control file, read by hand).
+    let control = env.sb.root().join("control.yml");
+    let set = sparse(&control);
+    assert_eq!(atime(&control), set);
+    std::io::Read::read(&mut std::fs::File::open(&control).unwrap(), &mut [0u8; 1]).unwrap();
+    assert_ne!(
+        atime(&control),
+        set,
+        "this file system does not record reads (noatime): the check below would prove nothing"
+    );
+    let set = sparse(&f);
     let line = err(&env, env.artoken().arg("token"));
     assert!(
         line.starts_with(&format!("artoken: error: {}: ", f.display())) && line.contains("1 MiB"),
         "{line}"
     );
-    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(atime(&f), set, "artoken read the 100 MB file");
     // Invalid UTF-8.
     std::fs::write(&f, b"repositories:\n  demo: { domain: \xff\xfe }\n").unwrap();
     let line = err(&env, env.artoken().arg("token"));
