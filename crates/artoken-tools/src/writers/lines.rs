@@ -38,6 +38,8 @@ pub const OFF: &str = "off";
 
 const WAS: &str = "artoken-was: ";
 
+const BOM: char = '\u{feff}';
+
 /// One line and its own line ending (`""` for a last line without one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
@@ -176,7 +178,8 @@ impl Doc {
 
     /// Reads a marker: `(begin?, name, kind)`.
     fn marker(&self, text: &str) -> Option<(bool, Option<String>, String)> {
-        let t = text.trim();
+        // A byte-order mark an editor put before a marker on the first line.
+        let t = text.trim_start_matches(BOM).trim();
         let t = t.strip_prefix(self.style.open)?;
         let t = t.strip_suffix(self.style.close.trim()).unwrap_or(t).trim();
         let (begin, inner) = if let Some(i) = t.strip_prefix(">>> artoken") {
@@ -271,11 +274,24 @@ impl Doc {
         Ok(tags)
     }
 
+    /// The block of `name` and `kind`. A second one (a block copied by hand) is an error:
+    /// refreshing one would leave the other's token behind.
     pub fn find(&self, name: &str, kind: &str) -> Result<Option<Block>, String> {
-        Ok(self
+        let mut found = self
             .blocks()?
             .into_iter()
-            .find(|b| b.name.as_deref() == Some(name) && b.kind == kind))
+            .filter(|b| b.name.as_deref() == Some(name) && b.kind == kind);
+        let first = found.next();
+        if let (Some(a), Some(b)) = (&first, found.next())
+            && kind != OFF
+        {
+            return Err(format!(
+                "line {}: a second artoken:{name} {kind} block (the first starts on line {}); remove one by hand",
+                b.begin + 1,
+                a.begin + 1
+            ));
+        }
+        Ok(first)
     }
 
     /// The outermost block holding line `i`, if any.
@@ -372,6 +388,42 @@ impl Doc {
         }
     }
 
+    /// The byte offset of line `i` in the rendered text (`len` gives the text's length).
+    pub fn offset(&self, i: usize) -> usize {
+        self.lines[..i.min(self.lines.len())]
+            .iter()
+            .map(|l| l.text.len() + l.eol.len())
+            .sum()
+    }
+
+    /// Marks the existing lines `from..=to` as block `name`/`kind` (markers at `indent`), for
+    /// an entry artoken takes over as it is. Returns the block.
+    pub fn wrap(&mut self, from: usize, to: usize, indent: &str, name: &str, kind: &str) -> Block {
+        let eol = self.eol.clone();
+        let mut end_eol = eol.clone();
+        if self.lines[to].eol.is_empty() {
+            self.lines[to].eol = self.eol_for(&self.lines[to].text);
+            end_eol = String::new();
+        }
+        let end = Line {
+            text: format!("{indent}{}", self.end_marker(Some(name), kind)),
+            eol: end_eol,
+        };
+        self.lines.insert(to + 1, end);
+        let begin = Line {
+            text: format!("{indent}{}", self.begin_marker(Some(name), kind)),
+            eol,
+        };
+        self.lines.insert(from, begin);
+        Block {
+            name: Some(name.to_string()),
+            kind: kind.to_string(),
+            begin: from,
+            end: to + 2,
+            parent: None,
+        }
+    }
+
     /// Switches off the user's lines `from..to`: they move into an `off` block of `name` in
     /// place, as comments, and logout puts them back.
     pub fn switch_off(&mut self, from: usize, to: usize, name: &str) {
@@ -414,7 +466,19 @@ impl Doc {
             last.eol = String::new();
         }
         let none_restored = restored.is_empty();
+        // A byte-order mark before the file's first marker stays the file's.
+        let bom = b.begin == 0 && self.lines[0].text.starts_with(BOM);
         self.lines.splice(b.begin..=b.end, restored);
+        if bom {
+            match self.lines.first_mut() {
+                Some(l) if !l.text.starts_with(BOM) => l.text.insert(0, BOM),
+                Some(_) => {}
+                None => self.lines.push(Line {
+                    text: BOM.to_string(),
+                    eol: String::new(),
+                }),
+            }
+        }
         if at_eof_without_eol && none_restored && b.begin > 0 && b.begin == self.lines.len() {
             self.lines[b.begin - 1].eol = String::new();
         }
@@ -487,6 +551,15 @@ impl Doc {
 /// Leading whitespace of a line.
 pub fn indent_of(text: &str) -> &str {
     &text[..text.len() - text.trim_start().len()]
+}
+
+/// The indentation step from an outer line's indentation to an inner one's, when the inner
+/// one extends it (`None` for a hand-edited block that does not: the caller picks a default).
+pub fn step_between(outer: &str, inner: &str) -> Option<String> {
+    inner
+        .strip_prefix(outer)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! maven: a `<server>` (id = the repository name, username `aws`, the token as password) in
 //! `<servers>` of ~/.m2/settings.xml.
 
-use super::lines::{Doc, XML, indent_of};
+use super::lines::{Block, Doc, XML, indent_of};
 use super::xml::{self, children, elements, escape, root};
 
 const KIND: &str = "server";
@@ -17,14 +17,40 @@ fn server(indent: &str, step: &str, name: &str, token: &str) -> Vec<String> {
     ]
 }
 
+/// The `<id>` of a `<server>`, trimmed.
+fn id<'a>(text: &'a str, elems: &[xml::Elem], server: &xml::Elem) -> Option<&'a str> {
+    let id = children(elems, server, Some("id")).into_iter().next()?;
+    xml::content(id).map(|r| text[r].trim())
+}
+
+/// Refreshes the server in block `b` by structure: only the text of its `<password>`
+/// changes, so whatever formatting the block has now (re-indented, CRLF, tabs) stays. A
+/// block whose server was emptied or broken by hand gets a whole new one between its markers.
+fn refresh(mut d: Doc, b: &Block, name: &str, token: &str) -> Result<String, String> {
+    let text = d.render();
+    let elems = elements(&text)?;
+    let password = xml::inside(&d, &elems, b)
+        .into_iter()
+        .filter(|e| e.name == "server" && id(&text, &elems, e) == Some(name))
+        .find_map(|s| children(&elems, s, Some("password")).into_iter().next())
+        .and_then(xml::content);
+    if let Some(r) = password {
+        let mut out = text;
+        out.replace_range(r, &escape(token));
+        return Ok(out);
+    }
+    let indent = indent_of(d.text(b.begin)).to_string();
+    d.replace_content(b, &server(&indent, &xml::step(&d), name, token));
+    let out = d.render();
+    xml::check(&out, "settings", name)?;
+    Ok(out)
+}
+
 /// Adds (or refreshes) the server `name`.
 pub fn login(text: &str, name: &str, token: &str) -> Result<String, String> {
     let mut d = Doc::parse(text, XML);
     if let Some(b) = d.find(name, KIND)? {
-        let indent = indent_of(d.text(b.begin + 1)).to_string();
-        let step = indent_of(d.text(b.begin + 2))[indent.len()..].to_string();
-        d.replace_content(&b, &server(&indent, &step, name, token));
-        return Ok(d.render());
+        return refresh(d, &b, name, token);
     }
     d.remove_named(name)?;
     if d.render().trim().is_empty() {
@@ -52,12 +78,7 @@ pub fn login(text: &str, name: &str, token: &str) -> Result<String, String> {
     let r = root(&elems, "settings")?;
     if let Some(servers) = children(&elems, r, Some("servers")).first() {
         for s in children(&elems, servers, Some("server")) {
-            let body = &text[s.open_end..s.close.unwrap_or(s.open_end)];
-            let id = body
-                .split_once("<id>")
-                .and_then(|(_, rest)| rest.split_once("</id>"))
-                .map(|(id, _)| id.trim());
-            if id == Some(name) {
+            if id(&text, &elems, s) == Some(name) {
                 return Err(format!(
                     "line {}: a <server> with <id>{name}</id> that artoken did not write is already there; remove it, or name the repository differently in artoken.yml",
                     xml::line_of(&text, s.start) + 1

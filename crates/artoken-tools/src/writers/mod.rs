@@ -13,6 +13,8 @@ pub mod cargo;
 pub mod diff;
 pub mod dotenv;
 pub mod fsio;
+#[cfg(test)]
+mod hand_edits;
 pub mod ini;
 pub mod lines;
 pub mod maven;

@@ -23,7 +23,7 @@ pub fn element_name(name: &str) -> String {
     out
 }
 
-fn source(indent: &str, name: &str, url: &str) -> Vec<String> {
+fn source_lines(indent: &str, name: &str, url: &str) -> Vec<String> {
     vec![format!(
         "{indent}<add key=\"{}\" value=\"{}\" />",
         escape(name),
@@ -44,22 +44,123 @@ fn credentials(indent: &str, step: &str, name: &str, token: &str) -> Vec<String>
     ]
 }
 
-fn attr<'a>(tag: &'a str, attr: &str) -> Option<&'a str> {
-    let i = tag.find(&format!("{attr}=\""))? + attr.len() + 2;
-    tag[i..].split('"').next()
+/// The `<add>` in `elems` whose `key` is `key` (NuGet compares keys ignoring case).
+fn add_with_key<'e>(text: &str, elems: &[&'e xml::Elem], key: &str) -> Option<&'e xml::Elem> {
+    elems.iter().copied().find(|e| {
+        e.name == "add"
+            && xml::attr(text, e, "key").is_some_and(|(k, _)| k.eq_ignore_ascii_case(key))
+    })
+}
+
+/// Refreshes source and credentials of `name` by structure, each in its block: only the
+/// `value` of the source's `<add>` and of the `ClearTextPassword` change, in place, so the
+/// formatting the blocks have now stays (`dotnet nuget` rewrites entries in place, a user may
+/// re-indent them). A block whose entry was removed (`dotnet nuget remove source`) or broken
+/// by hand gets a whole new one between its markers.
+fn refresh(mut d: Doc, name: &str, url: &str, token: &str) -> Result<String, String> {
+    let el = element_name(name);
+    for _ in 0..2 {
+        let (Some(s), Some(c)) = (d.find(name, SOURCE)?, d.find(name, CREDENTIALS)?) else {
+            break;
+        };
+        let text = d.render();
+        let elems = elements(&text)?;
+        let source = add_with_key(&text, &xml::inside(&d, &elems, &s), name)
+            .and_then(|e| xml::attr(&text, e, "value"))
+            .map(|(_, r)| r);
+        let password = xml::inside(&d, &elems, &c)
+            .into_iter()
+            .filter(|e| e.name.eq_ignore_ascii_case(&el))
+            .find_map(|e| {
+                add_with_key(
+                    &text,
+                    &children(&elems, e, Some("add")),
+                    "ClearTextPassword",
+                )
+            })
+            .and_then(|e| xml::attr(&text, e, "value"))
+            .map(|(_, r)| r);
+        let (found_s, found_c) = (source.is_some(), password.is_some());
+        if let (Some(sr), Some(pr)) = (source, password) {
+            // The later range first, so the earlier one's offsets still hold.
+            let mut edits = [(sr, escape(url)), (pr, escape(token))];
+            edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+            let mut out = text;
+            for (r, v) in edits {
+                out.replace_range(r, &v);
+            }
+            xml::check(&out, "configuration", name)?;
+            return Ok(out);
+        }
+        foreign(&d, name)?;
+        // A whole new entry for whichever is missing (the later block first, so the earlier
+        // one's lines keep their numbers); the next round refreshes the other in place.
+        let unit = xml::step(&d);
+        let mut blocks = [(s, found_s), (c, found_c)];
+        blocks.sort_by_key(|(b, _)| std::cmp::Reverse(b.begin));
+        for (b, found) in blocks {
+            if found {
+                continue;
+            }
+            let indent = indent_of(d.text(b.begin)).to_string();
+            let lines = if b.kind == SOURCE {
+                source_lines(&indent, name, url)
+            } else {
+                credentials(&indent, &unit, name, token)
+            };
+            d.replace_content(&b, &lines);
+        }
+        d = Doc::parse(&d.render(), XML);
+    }
+    Err(format!(
+        "the artoken:{name} blocks do not hold a source and its credentials; remove them by hand, or run `artoken logout nuget {name}`"
+    ))
+}
+
+/// An error when a source or credentials of `name` that artoken did not write (outside its
+/// blocks: the user's, or `dotnet nuget add source`'s) is in the file.
+fn foreign(d: &Doc, name: &str) -> Result<(), String> {
+    let text = d.render();
+    let elems = elements(&text)?;
+    let r = root(&elems, "configuration")?;
+    let el = element_name(name);
+    let ours: Vec<usize> = d
+        .blocks()?
+        .iter()
+        .filter(|b| b.name.as_deref() == Some(name))
+        .flat_map(|b| xml::inside(d, &elems, b))
+        .map(|e| e.start)
+        .collect();
+    for (container, what) in [
+        ("packageSources", "a source"),
+        ("packageSourceCredentials", "credentials"),
+    ] {
+        for c in children(&elems, r, Some(container)) {
+            for e in children(&elems, c, None) {
+                let same = if container == "packageSources" {
+                    e.name == "add"
+                        && xml::attr(&text, e, "key")
+                            .is_some_and(|(k, _)| k.eq_ignore_ascii_case(name))
+                } else {
+                    e.name.eq_ignore_ascii_case(&el)
+                };
+                if same && !ours.contains(&e.start) {
+                    return Err(format!(
+                        "line {}: {what} for {name:?} that artoken did not write is already there; remove it, or name the repository differently in artoken.yml",
+                        xml::line_of(&text, e.start) + 1
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Adds (or refreshes) source `name` at `url` (the v3 `index.json`).
 pub fn login(text: &str, name: &str, url: &str, token: &str) -> Result<String, String> {
     let mut d = Doc::parse(text, XML);
-    if let (Some(s), Some(c)) = (d.find(name, SOURCE)?, d.find(name, CREDENTIALS)?) {
-        let si = indent_of(d.text(s.begin + 1)).to_string();
-        d.replace_content(&s, &source(&si, name, url));
-        let c = d.find(name, CREDENTIALS)?.unwrap_or(c);
-        let ci = indent_of(d.text(c.begin + 1)).to_string();
-        let step = indent_of(d.text(c.begin + 2))[ci.len()..].to_string();
-        d.replace_content(&c, &credentials(&ci, &step, name, token));
-        return Ok(d.render());
+    if d.find(name, SOURCE)?.is_some() && d.find(name, CREDENTIALS)?.is_some() {
+        return refresh(d, name, url, token);
     }
     d.remove_named(name)?;
     if d.render().trim().is_empty() {
@@ -87,39 +188,20 @@ pub fn login(text: &str, name: &str, url: &str, token: &str) -> Result<String, S
             "    ",
             Some(name),
             SOURCE,
-            &source("    ", name, url),
+            &source_lines("    ", name, url),
         );
         return Ok(d.render());
     }
-    let text = d.render();
-    let elems = elements(&text)?;
-    let r = root(&elems, "configuration")?;
-    let el = element_name(name);
-    for (container, what) in [
-        ("packageSources", "a source"),
-        ("packageSourceCredentials", "credentials"),
-    ] {
-        for c in children(&elems, r, Some(container)) {
-            for e in children(&elems, c, None) {
-                let tag = &text[e.start..e.open_end];
-                let same = if container == "packageSources" {
-                    e.name == "add"
-                        && attr(tag, "key").is_some_and(|k| k.eq_ignore_ascii_case(name))
-                } else {
-                    e.name.eq_ignore_ascii_case(&el)
-                };
-                if same {
-                    return Err(format!(
-                        "line {}: {what} for {name:?} that artoken did not write is already there; remove it, or name the repository differently in artoken.yml",
-                        xml::line_of(&text, e.start) + 1
-                    ));
-                }
-            }
-        }
-    }
+    foreign(&d, name)?;
     let unit = xml::step(&d);
     let (at, indent) = xml::container(&mut d, "configuration", "packageSources")?;
-    d.insert(at, &indent, Some(name), SOURCE, &source(&indent, name, url));
+    d.insert(
+        at,
+        &indent,
+        Some(name),
+        SOURCE,
+        &source_lines(&indent, name, url),
+    );
     let (at, indent) = xml::container(&mut d, "configuration", "packageSourceCredentials")?;
     d.insert(
         at,

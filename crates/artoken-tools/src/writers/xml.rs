@@ -2,6 +2,8 @@
 //! comments, CDATA, processing instructions and the doctype), and marked blocks inserted on
 //! lines of their own inside a container element, which a scaffold adds when it is missing.
 
+use std::ops::Range;
+
 use super::lines::{Block, Doc, XML, indent_of};
 
 /// An element: byte offsets of its start tag and its end tag.
@@ -196,6 +198,79 @@ pub fn container(d: &mut Doc, root_name: &str, name: &str) -> Result<(usize, Str
         &[format!("{base}<{name}>"), format!("{base}</{name}>")],
     );
     Ok((s.begin + 2, format!("{base}{unit}")))
+}
+
+/// The attributes of `e`'s start tag: each name and the byte range of its value in `text`.
+pub fn attrs(text: &str, e: &Elem) -> Vec<(String, Range<usize>)> {
+    let tag = &text[e.start..e.open_end];
+    let b = tag.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 1 + e.name.len();
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let from = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && !b"=/>".contains(&b[i]) {
+            i += 1;
+        }
+        if i == from {
+            return out;
+        }
+        let name = tag[from..i].to_string();
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if b.get(i) != Some(&b'=') {
+            return out;
+        }
+        i += 1;
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let Some(&q) = b.get(i).filter(|q| **q == b'"' || **q == b'\'') else {
+            return out;
+        };
+        let Some(len) = tag[i + 1..].find(q as char) else {
+            return out;
+        };
+        out.push((name, e.start + i + 1..e.start + i + 1 + len));
+        i += len + 2;
+    }
+}
+
+/// The value of attribute `name` of `e`, and its byte range in `text`.
+pub fn attr<'a>(text: &'a str, e: &Elem, name: &str) -> Option<(&'a str, Range<usize>)> {
+    attrs(text, e)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, r)| (&text[r.clone()], r))
+}
+
+/// The elements that lie wholly between the markers of block `b`.
+pub fn inside<'a>(d: &Doc, elems: &'a [Elem], b: &Block) -> Vec<&'a Elem> {
+    let (lo, hi) = (d.offset(b.begin + 1), d.offset(b.end));
+    elems
+        .iter()
+        .filter(|e| e.start >= lo && e.close.map_or(e.open_end, |c| c) <= hi)
+        .collect()
+}
+
+/// The text of `e` between its tags (`None` for `<e/>`).
+pub fn content(e: &Elem) -> Option<Range<usize>> {
+    e.close.map(|c| e.open_end..c)
+}
+
+/// What a login wrote must still parse with the right root: a block whose markers a hand
+/// edit moved into an element would otherwise leave a broken file.
+pub fn check(out: &str, root_name: &str, name: &str) -> Result<(), String> {
+    let elems = elements(out).map_err(|e| {
+        format!("{e} (after refreshing the artoken:{name} block; fix its markers by hand)")
+    })?;
+    if !out.trim().is_empty() {
+        root(&elems, root_name)?;
+    }
+    Ok(())
 }
 
 /// A whole file as a scaffold, for a file that is missing or empty.

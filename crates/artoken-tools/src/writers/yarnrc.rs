@@ -1,7 +1,7 @@
 //! .yarnrc.yml (yarn berry), edited line by line: an `npmRegistries` entry for the registry
 //! (plus `npmRegistryServer`), or an `npmScopes` entry with `--scope`.
 
-use super::lines::{Block, Doc, HASH, Tag, indent_of};
+use super::lines::{Block, Doc, HASH, Tag, indent_of, step_between};
 
 const SERVER: &str = "npmRegistryServer";
 const REGISTRIES: &str = "npmRegistries";
@@ -103,6 +103,98 @@ fn entry(indent: &str, step: &str, key: &str, server: Option<&str>, token: &str)
     v
 }
 
+/// A YAML scalar without its quotes.
+fn unquote(v: &str) -> &str {
+    let v = v.trim();
+    for q in ['"', '\''] {
+        if let Some(inner) = v.strip_prefix(q).and_then(|r| r.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    v
+}
+
+/// Sets the value of the `key: value` line `i` to `value`, keeping the key as written.
+fn set_value(d: &mut Doc, i: usize, value: &str) {
+    let text = &d.lines[i].text;
+    let Some((_, rest)) = map_key(text) else {
+        return;
+    };
+    // `rest` is a slice of `text`: its offset is where the value starts.
+    let at = (rest.as_ptr() as usize - text.as_ptr() as usize).min(text.len());
+    let head = &text[..at];
+    let sep = if head.ends_with([' ', '\t']) { "" } else { " " };
+    d.lines[i].text = format!("{head}{sep}{value}");
+}
+
+/// The entry for `key` among lines `range`: its key line, and its `npmAuthToken` and
+/// `npmRegistryServer` lines if it has them.
+fn find_entry(
+    d: &Doc,
+    range: std::ops::Range<usize>,
+    key: &str,
+) -> Option<(usize, Option<usize>, Option<usize>)> {
+    let k = range
+        .clone()
+        .find(|&i| map_key(d.text(i)).is_some_and(|(ck, rest)| ck == key && rest.is_empty()))?;
+    let base = indent_of(d.text(k)).len();
+    let (mut tok, mut srv) = (None, None);
+    for i in k + 1..range.end {
+        let t = d.text(i);
+        if is_blank_or_comment(t) {
+            continue;
+        }
+        if indent_of(t).len() <= base {
+            break;
+        }
+        match map_key(t) {
+            Some((ck, _)) if ck == "npmAuthToken" => tok = tok.or(Some(i)),
+            Some((ck, _)) if ck == SERVER => srv = srv.or(Some(i)),
+            _ => {}
+        }
+    }
+    Some((k, tok, srv))
+}
+
+/// True for an entry that is what artoken writes for `key`, without its markers (`yarn
+/// config set` keeps no comments): a map with a token, for a scope pointing at `server`.
+fn looks_ours(d: &Doc, range: std::ops::Range<usize>, key: &str, server: Option<&str>) -> bool {
+    let Some((_, Some(_), srv)) = find_entry(d, range, key) else {
+        return false;
+    };
+    let value =
+        |i: usize| map_key(d.text(i)).map(|(_, v)| unquote(v).trim_end_matches('/').to_string());
+    match (server, srv) {
+        (None, _) => true,
+        (Some(s), Some(i)) => value(i).as_deref() == Some(s.trim_end_matches('/')),
+        (Some(_), None) => false,
+    }
+}
+
+/// Refreshes the entry for `key` among lines `range` by structure: only the values of its
+/// `npmAuthToken` (and with a scope its `npmRegistryServer`) change, so whatever formatting
+/// the entry has now (re-indented, re-quoted by yarn, CRLF) stays. False when there is no
+/// such entry with those settings (emptied or broken by hand).
+fn refresh(
+    d: &mut Doc,
+    range: std::ops::Range<usize>,
+    key: &str,
+    server: Option<&str>,
+    token: &str,
+) -> bool {
+    let Some((_, Some(tok), srv)) = find_entry(d, range, key) else {
+        return false;
+    };
+    if server.is_some() && srv.is_none() {
+        return false;
+    }
+    set_value(d, tok, &q(token));
+    if let (Some(i), Some(s)) = (srv, server) {
+        set_value(d, i, &q(s));
+    }
+    true
+}
+
 /// Adds (or refreshes) repository `name`. `registry` ends with `/`; `scope` like `@corp`.
 pub fn login(
     text: &str,
@@ -124,19 +216,28 @@ pub fn login(
     };
     let mut d = Doc::parse(text, HASH);
     if let Some(b) = d.find(name, map)? {
-        let first = d.text(b.begin + 1).to_string();
-        let second = d.text(b.begin + 2).to_string();
-        let indent = indent_of(&first).to_string();
-        let step = indent_of(&second)[indent.len()..].to_string();
-        d.replace_content(&b, &entry(&indent, &step, &key, server, token));
+        if !refresh(&mut d, b.begin + 1..b.end, &key, server, token) {
+            // Emptied or broken by hand: a whole new entry between the markers.
+            let indent = indent_of(d.text(b.begin)).to_string();
+            let step = (b.begin + 1..b.end)
+                .find_map(|i| step_between(&indent, indent_of(d.text(i))))
+                .unwrap_or_else(|| "  ".into());
+            d.replace_content(&b, &entry(&indent, &step, &key, server, token));
+        }
         if scope.is_none()
             && let Some(s) = d.find(name, SERVER)?
         {
-            d.replace_content(&s, &[format!("{SERVER}: {}", q(registry))]);
+            match (s.begin + 1..s.end)
+                .find(|&i| map_key(d.text(i)).is_some_and(|(k, _)| k == SERVER))
+            {
+                Some(i) => set_value(&mut d, i, &q(registry)),
+                None => d.replace_content(&s, &[format!("{SERVER}: {}", q(registry))]),
+            }
         }
         return Ok(d.render());
     }
     d.remove_named(name)?;
+    let mut server_done = false;
     if scope.is_none() {
         let tags = d.tags()?;
         if let Some(k) = find_top(&d, &tags, SERVER) {
@@ -148,7 +249,16 @@ pub fn login(
                 ));
             }
             let last = user_extent(&d, &tags, k);
-            d.switch_off(k, last + 1, name);
+            let value =
+                top_key(d.text(k)).map(|(_, v)| unquote(v).trim_end_matches('/').to_string());
+            if last == k && value.as_deref() == Some(registry.trim_end_matches('/')) {
+                // Ours already, its markers dropped by `yarn config set` (yarn keeps no
+                // comments): marked again as it is, so logout removes it.
+                d.wrap(k, k, "", name, SERVER);
+                server_done = true;
+            } else {
+                d.switch_off(k, last + 1, name);
+            }
         }
     }
     let tags = d.tags()?;
@@ -171,9 +281,7 @@ pub fn login(
                 .unwrap_or_else(|| "  ".into());
             let step = children
                 .iter()
-                .map(|&i| indent_of(d.text(i)))
-                .find(|s| s.len() > indent.len())
-                .map(|s| s[indent.len()..].to_string())
+                .find_map(|&i| step_between(&indent, indent_of(d.text(i))))
                 .unwrap_or_else(|| "  ".into());
             let mut off = Vec::new();
             for &c in &children {
@@ -190,6 +298,33 @@ pub fn login(
                     off.push((c, user_extent(&d, &tags, c)));
                 }
             }
+            // The entry for this very registry or scope is taken over as it is (its markers
+            // dropped by `yarn config set`, or written by hand): the token goes into it in
+            // place and markers go around it, so logout removes it. Any further copy is
+            // switched off (the later ones first: the earlier lines keep their numbers).
+            let ours =
+                |d: &Doc, &(c, end): &(usize, usize)| looks_ours(d, c..end + 1, &key, server);
+            if let Some(n) = off.iter().position(|e| ours(&d, e)) {
+                let (c, end) = off[n];
+                for &(c, end) in off[n + 1..].iter().rev() {
+                    d.switch_off(c, end + 1, name);
+                }
+                refresh(&mut d, c..end + 1, &key, server, token);
+                d.wrap(c, end, &indent, name, map);
+                for &(c, end) in off[..n].iter().rev() {
+                    d.switch_off(c, end + 1, name);
+                }
+                if scope.is_none() && !server_done {
+                    d.insert(
+                        d.len(),
+                        "",
+                        Some(name),
+                        SERVER,
+                        &[format!("{SERVER}: {}", q(registry))],
+                    );
+                }
+                return Ok(d.render());
+            }
             for &(c, end) in off.iter().rev() {
                 d.switch_off(c, end + 1, name);
             }
@@ -203,7 +338,7 @@ pub fn login(
     };
     let lines = entry(&indent, &step, &key, server, token);
     d.insert(at, &indent, Some(name), map, &lines);
-    if scope.is_none() {
+    if scope.is_none() && !server_done {
         d.insert(
             d.len(),
             "",
