@@ -232,3 +232,109 @@ fn ci_can_configure_through_the_environment_alone() {
     assert!(url.trim().ends_with("/pypi/pypi-store/simple/"), "{url}");
     assert!(url.contains("aws:eyJ"));
 }
+
+/// A config with repositories but no `env:` section (the migration line
+/// `eval "$(artoken env)"`, the pipenv row, CI with ARTOKEN_* only): the default repository's
+/// token and index URLs, and pip installs from the repository, not PyPI.
+#[test]
+fn with_no_env_section_exec_and_env_set_the_default_repositorys_variables() {
+    let mut env = setup();
+    venv_on_path(&mut env);
+    std::fs::write(
+        env.sb.work().join("artoken.yml"),
+        "default: demo\nrepositories:\n  demo: { domain: demo, owner: \"111122223333\", repository: pypi-store }\n  js: { domain: demo, owner: \"111122223333\", repository: npm-store, format: npm }\n",
+    )
+    .unwrap();
+    let out = env.ok(&["env", "--format", "json"]);
+    let vars: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = vars
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "CODEARTIFACT_AUTH_TOKEN",
+            "PIP_INDEX_URL",
+            "UV_DEFAULT_INDEX"
+        ]
+    );
+    let token = vars["CODEARTIFACT_AUTH_TOKEN"].as_str().unwrap();
+    assert!(env.emu.issued_tokens().contains(&token.to_string()));
+    assert!(
+        vars["PIP_INDEX_URL"]
+            .as_str()
+            .unwrap()
+            .ends_with("/pypi/pypi-store/simple/")
+    );
+    // pip gets the repository from the default, with no option of the user's.
+    let target = env.sb.root().join("site");
+    testkit::run_ok(
+        env.artoken()
+            .args(["exec", "--", "pip", "install", "--no-cache-dir", "--target"])
+            .arg(&target)
+            .arg("artoken-demo"),
+    );
+    assert!(target.join("artoken_demo/__init__.py").exists());
+    // The same from ARTOKEN_* variables alone (CI without a file).
+    std::fs::remove_file(env.sb.work().join("artoken.yml")).unwrap();
+    let out = testkit::run_ok(
+        env.artoken()
+            .env("ARTOKEN_DOMAIN", "demo")
+            .env("ARTOKEN_DOMAIN_OWNER", OWNER)
+            .env("ARTOKEN_REPOSITORY", "pypi-store")
+            .args(["env", "--format", "dotenv"]),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in [
+        "CODEARTIFACT_AUTH_TOKEN=",
+        "PIP_INDEX_URL=",
+        "UV_DEFAULT_INDEX=",
+    ] {
+        assert!(
+            text.contains(name),
+            "{name} missing:\n{}",
+            text.lines()
+                .map(|l| l.split('=').next().unwrap())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
+}
+
+/// Two repositories, no default and no `env:`: one line saying what to add, exit 1, and no
+/// command run.
+#[test]
+fn with_no_env_section_and_no_default_exec_fails_and_says_what_to_add() {
+    let env = setup();
+    std::fs::write(
+        env.sb.work().join("artoken.yml"),
+        "repositories:\n  a: { domain: demo, owner: \"111122223333\", repository: pypi-store }\n  b: { domain: demo, owner: \"111122223333\", repository: npm-store, format: npm }\n",
+    )
+    .unwrap();
+    let marker = env.sb.root().join("ran");
+    for args in [
+        vec!["env".to_string()],
+        vec![
+            "exec".into(),
+            "--".into(),
+            "touch".into(),
+            marker.display().to_string(),
+        ],
+    ] {
+        let out = env.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(out.status.code(), Some(1), "{}", testkit::text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("no `env:` entries")
+                && err.contains("add `default: NAME` or an `env:` section"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert!(!marker.exists(), "the command ran");
+    assert_eq!(env.tokens_issued(), 0);
+}
