@@ -1,7 +1,6 @@
 //! The access log: one structured line per request on stderr (`text`: key=value, or `json`),
 //! written when the response body is done; paths are redacted and no header is ever logged.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -32,6 +31,8 @@ pub struct Record {
     pub upstream_ms: Option<f64>,
     /// The request was sent again with a fresh token.
     pub retried: bool,
+    /// Why the request guard refused it.
+    pub refused: Option<String>,
 }
 
 impl Record {
@@ -46,6 +47,7 @@ impl Record {
             repository: None,
             upstream_ms: None,
             retried: false,
+            refused: None,
         }
     }
 
@@ -54,8 +56,7 @@ impl Record {
         if self.format == AccessLog::Off {
             return;
         }
-        let line = self.line(bytes, error.as_deref());
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        artoken_core::redact::write_stderr(&self.line(bytes, error.as_deref()));
     }
 
     fn line(&self, bytes: u64, error: Option<&str>) -> String {
@@ -76,6 +77,7 @@ impl Record {
                     "repository": self.repository.as_deref(),
                     "upstream_ms": self.upstream_ms.map(|m| (m * 100.0).round() / 100.0),
                     "retried": self.retried,
+                    "refused": self.refused.as_deref().map(redact),
                     "error": error,
                 });
                 format!("{v}\n")
@@ -96,6 +98,9 @@ impl Record {
                 }
                 if self.retried {
                     s.push_str(" retried=true");
+                }
+                if let Some(r) = &self.refused {
+                    s.push_str(&format!(" refused={}", quote(&redact(r))));
                 }
                 if let Some(e) = error {
                     s.push_str(&format!(" error={}", quote(&e)));
@@ -158,6 +163,18 @@ mod tests {
         assert_eq!(v["bytes"], 12);
         assert_eq!(v["error"], "client went away");
         assert!(!j.contains("eyJsecret"));
+        let mut r = record(AccessLog::Text);
+        r.status = 421;
+        r.refused = Some("refused Host \"evil.example:1\"".into());
+        let t = r.line(0, None);
+        assert!(
+            t.contains(r#" refused="refused Host \"evil.example:1\"""#),
+            "{t}"
+        );
+        let mut r = record(AccessLog::Json);
+        r.refused = Some("refused Host \"evil.example:1\"".into());
+        let v: serde_json::Value = serde_json::from_str(&r.line(0, None)).unwrap();
+        assert_eq!(v["refused"], "refused Host \"evil.example:1\"");
         assert_eq!(quote("a b"), "\"a b\"");
         assert_eq!(quote("/x/"), "/x/");
     }

@@ -1,6 +1,6 @@
-//! One request: client check, routing, the token, the upstream call (retried once with a fresh
-//! token after an auth refusal when the body can be sent again), and the response (streamed,
-//! or buffered and rewritten for index pages).
+//! One request: the request guard, client check, routing, the token, the upstream call
+//! (retried once with a fresh token after an auth refusal when the body can be sent again), and
+//! the response (streamed, or buffered and rewritten for index pages).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,6 +16,7 @@ use hyper::body::{Body, Incoming};
 use crate::access_log::{AccessLog, Record};
 use crate::auth::ClientSecret;
 use crate::body::{Logged, Prefixed, ProxyBody, empty, full, incoming};
+use crate::guard::Guard;
 use crate::health;
 use crate::refresh::{Current, TokenCell};
 use crate::rewrite::{self, Rewriter};
@@ -31,10 +32,12 @@ pub(crate) struct Shared {
     pub cells: Vec<Arc<TokenCell>>,
     pub client: Client,
     pub rewriter: Rewriter,
+    /// May this request drive the proxy? (Host, Origin, Sec-Fetch-Site.)
+    pub guard: Guard,
     pub secret: Option<ClientSecret>,
-    /// `--public-url`: the base of rewritten links, instead of the request's Host.
+    /// `--public-url`: the base of the URLs printed at start-up.
     pub public_base: Option<String>,
-    /// `http://ADDR` of the listener: the base when a request names no usable Host.
+    /// `http://ADDR` of the listener: the base of printed URLs without `--public-url`.
     pub listen_base: String,
     pub access_log: AccessLog,
     pub max_rewrite: usize,
@@ -64,6 +67,15 @@ async fn dispatch(
     req: Request<Incoming>,
     rec: &mut Record,
 ) -> Response<ProxyBody> {
+    // Before anything else, the health endpoint included: it names the repositories.
+    let base = match shared.guard.check(req.uri(), req.headers()) {
+        Ok(admitted) => admitted.base,
+        Err(refusal) => {
+            let r = error(refusal.status, &refusal.reason);
+            rec.refused = Some(refusal.reason);
+            return r;
+        }
+    };
     if let Some(secret) = &shared.secret
         && !secret.accepts(req.headers())
     {
@@ -80,10 +92,7 @@ async fn dispatch(
     let path = rec.path.clone();
     match shared.routes.resolve(&path) {
         Target::Health => json(StatusCode::OK, &health::report(shared)),
-        Target::Listing => json(
-            StatusCode::OK,
-            &health::listing(shared, &local_base(shared, &req)),
-        ),
+        Target::Listing => json(StatusCode::OK, &health::listing(shared, &base)),
         Target::AddSlash { route } => {
             let query = path
                 .split_once('?')
@@ -106,7 +115,7 @@ async fn dispatch(
         ),
         Target::Repo { route, rest } => {
             rec.repository = Some(shared.routes.list[route].name.clone());
-            proxy(shared, route, rest, req, rec).await
+            proxy(shared, route, rest, req, rec, &base).await
         }
     }
 }
@@ -165,10 +174,10 @@ async fn proxy(
     rest: &str,
     req: Request<Incoming>,
     rec: &mut Record,
+    base: &str,
 ) -> Response<ProxyBody> {
     let route = &shared.routes.list[idx];
     let cell = &shared.cells[route.cell];
-    let base = local_base(shared, &req);
     let Ok(uri) = shared.routes.upstream_uri(idx, rest) else {
         return error(StatusCode::BAD_REQUEST, "invalid request path");
     };
@@ -226,7 +235,7 @@ async fn proxy(
             rec.retried = true;
             continue;
         }
-        return respond(shared, idx, &parts.method, resp, &base).await;
+        return respond(shared, idx, &parts.method, resp, base).await;
     }
 }
 
@@ -358,27 +367,6 @@ async fn respond(
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(out.len()));
     Response::from_parts(parts, full(out))
-}
-
-/// `http://HOST` as the client reached us (its Host or :authority), for rewritten links.
-fn local_base(shared: &Shared, req: &Request<Incoming>) -> String {
-    if let Some(p) = &shared.public_base {
-        return p.clone();
-    }
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().authority().map(|a| a.as_str()));
-    match host.filter(|h| {
-        !h.is_empty()
-            && h.len() < 256
-            && h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
-    }) {
-        Some(h) => format!("http://{h}"),
-        None => shared.listen_base.clone(),
-    }
 }
 
 fn json(status: StatusCode, v: &serde_json::Value) -> Response<ProxyBody> {

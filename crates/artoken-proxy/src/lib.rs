@@ -7,6 +7,7 @@ mod access_log;
 mod auth;
 mod body;
 mod error;
+mod guard;
 mod handler;
 mod health;
 mod refresh;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use artoken_core::Format;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use url::Url;
 
 pub use access_log::AccessLog;
 pub use auth::{ClientSecret, check_listen};
@@ -31,6 +33,7 @@ pub use refresh::{BoxFuture, ProviderTokens, Scheme, TokenSource};
 pub use rewrite::{Rewriter, gunzip, gzip, is_index};
 pub use routes::{HEALTH_PATH, Upstream, local_url, scheme_for};
 
+use guard::Guard;
 use handler::Shared;
 use refresh::TokenCell;
 use routes::Routes;
@@ -44,7 +47,8 @@ pub struct ProxyConfig {
     /// Clients must present it (required off loopback; optional on it).
     pub client_secret: Option<ClientSecret>,
     /// The base of rewritten links (`https://proxy.example`), when clients reach the proxy
-    /// through something else (a TLS terminator); else the request's Host.
+    /// through something else (a TLS terminator); else the request's (validated) Host. Its
+    /// host and port are also a Host and Origin the request guard allows.
     pub public_url: Option<String>,
     pub access_log: AccessLog,
     /// Largest index page rewritten (decompressed); larger ones pass unchanged.
@@ -109,7 +113,7 @@ impl Proxy {
         if upstreams.is_empty() {
             return Err(ProxyError::NoRepositories);
         }
-        let public_base = config.public_url.as_deref().map(public_base).transpose()?;
+        let public = config.public_url.as_deref().map(public_url).transpose()?;
         let mut keys: Vec<&str> = Vec::new();
         let mut cells = Vec::new();
         let mut cell_of = Vec::new();
@@ -157,8 +161,9 @@ impl Proxy {
             routes,
             cells,
             client,
+            guard: Guard::new(addr, public.as_ref()),
             secret: config.client_secret,
-            public_base,
+            public_base: public.as_ref().map(base_of),
             listen_base: format!("http://{addr}"),
             access_log: config.access_log,
             max_rewrite: config.max_rewrite_bytes,
@@ -220,26 +225,52 @@ impl Proxy {
     }
 }
 
-/// `--public-url`, checked: http(s), no query, no trailing slash.
-fn public_base(url: &str) -> Result<String, ProxyError> {
+/// Checks `--public-url` (before any AWS call, as `Proxy::start` does).
+pub fn check_public_url(url: &str) -> Result<(), ProxyError> {
+    public_url(url).map(|_| ())
+}
+
+/// `--public-url`, parsed: http(s), a host, no credentials, query or fragment.
+fn public_url(url: &str) -> Result<Url, ProxyError> {
     let bad = |reason: &str| ProxyError::PublicUrl {
         url: url.to_string(),
         reason: reason.to_string(),
     };
-    let u = url.trim().trim_end_matches('/');
-    let rest = u
-        .strip_prefix("http://")
-        .or_else(|| u.strip_prefix("https://"))
-        .ok_or_else(|| bad("must start with http:// or https://"))?;
+    let u = url.trim();
+    // `Url` would drop tabs and newlines, read `\` as `/` and `https:///h` as `https://h`:
+    // refuse them instead of guessing.
+    if u.contains(|c: char| c.is_whitespace() || c.is_control() || c == '\\') {
+        return Err(bad("must be a plain URL (no spaces or backslashes)"));
+    }
+    let Some((scheme, rest)) = u.split_once("://") else {
+        return Err(bad("must start with http:// or https://"));
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(bad("must start with http:// or https://"));
+    }
     if rest.is_empty() || rest.starts_with('/') {
         return Err(bad("names no host"));
     }
-    if rest.contains(['?', '#', '"', '\'', '<', '>', ' ', '@']) {
+    let parsed = Url::parse(u).map_err(|e| bad(&e.to_string()))?;
+    if parsed.host().is_none() {
+        return Err(bad("names no host"));
+    }
+    if !parsed.username().is_empty()
+        || parsed.password().is_some()
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+        || rest.contains(['"', '\'', '<', '>'])
+    {
         return Err(bad(
             "must be a plain URL (no credentials, query or fragment)",
         ));
     }
-    Ok(u.to_string())
+    Ok(parsed)
+}
+
+/// The base of links for a `--public-url`: the URL without its final `/`.
+fn base_of(url: &Url) -> String {
+    url.as_str().trim_end_matches('/').to_string()
 }
 
 #[cfg(test)]
@@ -248,16 +279,24 @@ mod tests {
 
     #[test]
     fn public_urls_are_checked() {
-        assert_eq!(
-            public_base("https://p.example/").unwrap(),
-            "https://p.example"
-        );
-        assert_eq!(
-            public_base("http://h:1/prefix").unwrap(),
-            "http://h:1/prefix"
-        );
-        assert!(public_base("p.example").is_err());
-        assert!(public_base("https://u:p@h/").is_err());
-        assert!(public_base("https:///x").is_err());
+        let base = |u: &str| public_url(u).map(|u| base_of(&u));
+        assert_eq!(base("https://p.example/").unwrap(), "https://p.example");
+        assert_eq!(base("http://h:1/prefix").unwrap(), "http://h:1/prefix");
+        assert_eq!(base("HTTPS://P.Example:443/").unwrap(), "https://p.example");
+        for bad in [
+            "p.example",
+            "https://u:p@h/",
+            "https://u@h/",
+            "https:///x",
+            "https://h/?q",
+            "https://h/#f",
+            "ftp://h/",
+            "https://h\\@evil/",
+            "https://h/\tx",
+            "https://h/\"x",
+        ] {
+            let e = public_url(bad).unwrap_err().to_string();
+            assert!(e.starts_with("--public-url "), "{bad}: {e}");
+        }
     }
 }

@@ -5,6 +5,8 @@
 use std::io::{Read, Write};
 use std::sync::Arc;
 
+use url::{Position, Url};
+
 use crate::routes::Route;
 
 /// One spelling of a repository endpoint.
@@ -25,16 +27,18 @@ impl Rewriter {
     pub(crate) fn new(routes: &[Route]) -> Rewriter {
         let mut patterns = Vec::new();
         for (i, r) in routes.iter().enumerate() {
-            let scheme = r.scheme.as_str();
-            let host = r.authority.host();
-            let default_port = if scheme == "https" { 443 } else { 80 };
-            let mut spellings = vec![r.endpoint.clone()];
-            match r.authority.port_u16() {
-                None => spellings.push(format!("{scheme}://{host}:{default_port}{}", r.base_path)),
-                Some(p) if p == default_port => {
-                    spellings.push(format!("{scheme}://{host}{}", r.base_path))
-                }
-                Some(_) => {}
+            // The endpoint as `Url` writes it (lower-case host, no default port), and with its
+            // scheme's default port spelled out.
+            let mut spellings = vec![r.endpoint.as_str().to_string()];
+            if r.endpoint.port().is_none()
+                && let (Some(host), Some(port)) =
+                    (r.endpoint.host_str(), r.endpoint.port_or_known_default())
+            {
+                spellings.push(format!(
+                    "{}://{host}:{port}{}",
+                    r.endpoint.scheme(),
+                    r.endpoint.path()
+                ));
             }
             for s in spellings {
                 patterns.push(Pattern {
@@ -89,8 +93,9 @@ impl Rewriter {
         Some(out)
     }
 
-    /// A `Location` to rewrite: an absolute URL under a served endpoint, or a path under one
-    /// on the upstream host of `current`.
+    /// A `Location` to rewrite: an absolute URL under a served endpoint (same scheme, host
+    /// and port, compared parsed), or a path under one on the upstream host of `current`
+    /// (answered as a path under the proxy).
     pub(crate) fn location(
         &self,
         location: &str,
@@ -98,31 +103,31 @@ impl Rewriter {
         current: usize,
         base: &str,
     ) -> Option<String> {
-        if location.starts_with("http://") || location.starts_with("https://") {
-            let p = self
-                .patterns
-                .iter()
-                .find(|p| !p.escaped && location.as_bytes().starts_with(&p.from))?;
-            return Some(format!(
-                "{}{}",
-                self.local(p.route, base, false),
-                &location[p.from.len()..]
-            ));
+        let relative = location.starts_with('/');
+        if relative && location.starts_with("//") {
+            return None;
         }
-        if location.starts_with('/') && !location.starts_with("//") {
-            let host = &routes[current].authority;
-            let (i, r) = routes
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.authority == *host)
-                .find(|(_, r)| location.starts_with(&r.base_path))?;
-            return Some(format!(
-                "/{}/{}",
-                self.names[i],
-                &location[r.base_path.len()..]
-            ));
+        let target = if relative {
+            routes[current].endpoint.join(location).ok()?
+        } else {
+            Url::parse(location).ok()?
+        };
+        if !target.username().is_empty() || target.password().is_some() {
+            return None;
         }
-        None
+        let origin = target.origin();
+        let (i, r) = routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.endpoint.origin() == origin)
+            .filter(|(_, r)| target.path().starts_with(r.endpoint.path()))
+            .max_by_key(|(_, r)| r.endpoint.path().len())?;
+        let rest = &target[Position::BeforePath..][r.endpoint.path().len()..];
+        Some(if relative {
+            format!("/{}/{rest}", self.names[i])
+        } else {
+            format!("{}{rest}", self.local(i, base, false))
+        })
     }
 }
 

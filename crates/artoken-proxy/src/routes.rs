@@ -7,6 +7,7 @@ use std::sync::Arc;
 use artoken_core::{Format, RepositorySpec};
 use http::Uri;
 use http::uri::{Authority, Scheme as UriScheme};
+use url::{Position, Url};
 
 use crate::error::ProxyError;
 use crate::refresh::Scheme;
@@ -29,11 +30,12 @@ pub struct Upstream {
 pub(crate) struct Route {
     pub name: Arc<str>,
     pub format: Format,
-    pub endpoint: String,
+    /// The repository endpoint (http or https, a host, a path ending with `/`, nothing else):
+    /// every decision about upstream hosts compares against it.
+    pub endpoint: Url,
+    /// Its scheme and authority as the upstream request needs them.
     pub scheme: UriScheme,
     pub authority: Authority,
-    /// The endpoint's path (ends with `/`).
-    pub base_path: String,
     pub auth: Scheme,
     /// Index of its token cell.
     pub cell: usize,
@@ -95,28 +97,13 @@ impl Routes {
                     u.name
                 )));
             }
-            let endpoint = if u.endpoint.ends_with('/') {
-                u.endpoint.clone()
-            } else {
-                format!("{}/", u.endpoint)
-            };
-            let uri: Uri = endpoint
-                .parse()
-                .map_err(|e| bad(format!("invalid endpoint {endpoint:?}: {e}")))?;
-            let (Some(scheme), Some(authority)) = (uri.scheme().cloned(), uri.authority().cloned())
-            else {
-                return Err(bad(format!("endpoint {endpoint:?} is not an absolute URL")));
-            };
-            if scheme != UriScheme::HTTP && scheme != UriScheme::HTTPS {
-                return Err(bad(format!("endpoint {endpoint:?} is not http(s)")));
-            }
+            let (endpoint, scheme, authority) = parse_endpoint(&u.endpoint).map_err(bad)?;
             if by_name.insert(u.name.clone(), list.len()).is_some() {
                 return Err(bad("served twice".into()));
             }
             list.push(Route {
                 name: u.name.as_str().into(),
                 format: u.format,
-                base_path: uri.path().to_string(),
                 endpoint,
                 scheme,
                 authority,
@@ -160,11 +147,47 @@ impl Routes {
         Target::Repo { route, rest }
     }
 
-    /// The upstream URL for `rest` (path and query after `/NAME/`).
-    pub fn upstream_uri(&self, route: usize, rest: &str) -> Result<Uri, http::uri::InvalidUri> {
+    /// The upstream URL for `rest` (path and query after `/NAME/`): always the route's scheme
+    /// and authority, whatever `rest` holds.
+    pub fn upstream_uri(&self, route: usize, rest: &str) -> Result<Uri, http::Error> {
         let r = &self.list[route];
-        format!("{}{rest}", r.endpoint).parse()
+        Uri::builder()
+            .scheme(r.scheme.clone())
+            .authority(r.authority.clone())
+            .path_and_query(format!("{}{rest}", r.endpoint.path()))
+            .build()
     }
+}
+
+/// A repository endpoint: an absolute http(s) URL with a host and no credentials, query or
+/// fragment; its path gets a final `/`.
+fn parse_endpoint(raw: &str) -> Result<(Url, UriScheme, Authority), String> {
+    let mut url = Url::parse(raw).map_err(|e| format!("invalid endpoint {raw:?}: {e}"))?;
+    let scheme = match url.scheme() {
+        "http" => UriScheme::HTTP,
+        "https" => UriScheme::HTTPS,
+        _ => return Err(format!("endpoint {raw:?} is not http(s)")),
+    };
+    if url.host().is_none() {
+        return Err(format!("endpoint {raw:?} names no host"));
+    }
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(format!(
+            "endpoint {raw:?} must be a plain URL (no credentials, query or fragment)"
+        ));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    let authority: Authority = url[Position::BeforeHost..Position::AfterPort]
+        .parse()
+        .map_err(|e| format!("invalid endpoint {raw:?}: {e}"))?;
+    Ok((url, scheme, authority))
 }
 
 fn is_dot_segment(s: &str) -> bool {
@@ -172,7 +195,8 @@ fn is_dot_segment(s: &str) -> bool {
     s == "." || s == ".."
 }
 
-/// The URL a tool is given for a served repository (`base`: `http://127.0.0.1:PORT`).
+/// The URL a tool is given for a served repository (`base`: `http://127.0.0.1:PORT`, a
+/// validated Host or `--public-url`, never a trailing slash).
 pub fn local_url(base: &str, name: &str, format: Format) -> String {
     match format {
         Format::Pypi => format!("{base}/{name}/simple/"),
@@ -263,7 +287,42 @@ mod tests {
             endpoint: "/relative/".into(),
             ..up
         };
-        let e = Routes::new(&[up], &[0]).err().unwrap().to_string();
+        let e = Routes::new(std::slice::from_ref(&up), &[0])
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.starts_with("repository ok: "), "{e}");
+        for bad in [
+            "ftp://h/x/",
+            "https://user:pw@h/x/",
+            "https://h/x/?q=1",
+            "https://h/x/#f",
+            "file:///x/",
+        ] {
+            let up = Upstream {
+                endpoint: bad.into(),
+                ..up.clone()
+            };
+            assert!(Routes::new(&[up], &[0]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn upstream_requests_stay_on_the_endpoint_host() {
+        let r = routes();
+        for rest in ["//evil.example/x", "@evil.example/x", "x@evil.example:1/"] {
+            let uri = r.upstream_uri(1, rest).unwrap();
+            assert_eq!(
+                uri.authority().unwrap().as_str(),
+                "d-1.d.codeartifact.x.amazonaws.com",
+                "{rest}"
+            );
+            assert!(uri.path().starts_with("/npm/js/"), "{uri}");
+        }
+        // An explicit default port and upper case are the same endpoint.
+        let up = test_upstream("p", Format::Pypi, "HTTPS://H.Example:443/pypi/r");
+        let r = Routes::new(&[up], &[0]).unwrap();
+        assert_eq!(r.list[0].endpoint.as_str(), "https://h.example/pypi/r/");
+        assert_eq!(r.list[0].authority.as_str(), "h.example");
     }
 }

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use artoken_core::RepositorySpec;
 use artoken_proxy::{
     AccessLog, ClientSecret, ProviderTokens, Proxy, ProxyConfig, Upstream, check_listen,
+    check_public_url,
 };
 use clap::{Args, ValueEnum};
 
@@ -27,7 +28,9 @@ Tools then use token-free URLs (printed at start-up, one per repository):
   pip install --index-url http://127.0.0.1:7353/NAME/simple/ PACKAGE
   npm install --registry http://127.0.0.1:7353/NAME/ PACKAGE
   twine upload --repository-url http://127.0.0.1:7353/NAME/ -u aws -p unused dist/*
-Health: http://127.0.0.1:7353/_artoken/health. See docs/serve.md for systemd and containers.")]
+Health: http://127.0.0.1:7353/_artoken/health. Requests must name the proxy in their Host (localhost,
+a loopback address or the listen address with its port, or --public-url's host); browsers' cross-site
+requests are refused. See docs/serve.md for systemd, containers and reverse proxies.")]
 pub struct ServeArgs {
     /// Repositories to serve [default: every configured one with a `repository:`]
     #[arg(value_name = "REPO")]
@@ -41,7 +44,7 @@ pub struct ServeArgs {
     /// Clients must send the secret in FILE: `Authorization: Bearer SECRET`, or Basic with it as the password
     #[arg(long, value_name = "FILE")]
     pub client_secret_file: Option<PathBuf>,
-    /// Base of rewritten links when clients reach the proxy at another address (e.g. a TLS terminator)
+    /// The address clients use when it is not the listen address (a TLS terminator, a name on the network): the base of rewritten links, and a Host and Origin the proxy accepts
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
     /// Access log on stderr
@@ -70,6 +73,9 @@ pub fn run(global: &Global, args: ServeArgs) -> Result<ExitCode> {
         .map(ClientSecret::from_file)
         .transpose()?;
     check_listen(listen, args.allow_remote, secret.is_some())?;
+    if let Some(url) = &args.public_url {
+        check_public_url(url)?;
+    }
     let app = App::new(global)?;
     let specs = select(&app, &args.repos)?;
     let mut config = ProxyConfig::new(listen);
@@ -98,7 +104,7 @@ pub fn run(global: &Global, args: ServeArgs) -> Result<ExitCode> {
                 format: spec.format,
                 endpoint,
                 spec: spec.clone(),
-                token_key: app.provider.token_key(spec).hash().to_string(),
+                token_key: app.provider.local_token_key(spec).hash().to_string(),
             });
         }
         app.flush_warnings();
