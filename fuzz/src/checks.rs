@@ -292,7 +292,7 @@ pub fn keyring_args(data: &[u8]) {
     match keyring::parse_args(&args) {
         Err(e) => one_line("keyring usage", &e.to_string()),
         Ok(Invocation::Get(req)) => {
-            let _ = artoken_tools::realm::parse(&req.service);
+            let _ = artoken_tools::realm::ClientUrl::keyring(&req.service);
             let _ = req.username_fits();
             let reply = req.reply(T1);
             assert!(reply.contains(T1), "the reply carries the token");
@@ -329,9 +329,9 @@ pub fn cargo_protocol(data: &[u8]) {
     }
     let mut out = Vec::new();
     let mut fetches = 0;
-    cargo_credential::serve(input.as_bytes(), &mut out, &extra, |_, _, bearer| {
+    cargo_credential::serve(input.as_bytes(), &mut out, &extra, |f| {
         fetches += 1;
-        Reply::token(T1, 1_700_000_000, bearer)
+        Reply::token(T1, 1_700_000_000, f.bearer)
     })
     .unwrap();
     let out = String::from_utf8(out).unwrap();

@@ -15,12 +15,15 @@
 //! ... --output text`), so that is the default; `--bearer` sends `Bearer TOKEN` instead.
 //! Errors are `{"Err":{"kind":"url-not-supported"}}` (another provider may answer),
 //! `operation-not-supported` (login/logout: nothing is stored) or `other` with a message.
+//! Which index URLs get a token is [`crate::realm::Trust`]'s to say ([`Fetch::spec`]): a
+//! registry that is not a configured repository's is `url-not-supported`, `--repo` or not.
 
 use std::io::{self, BufRead, Write};
 
+use artoken_core::RepositorySpec;
 use serde::Deserialize;
 
-use crate::realm::{self, Realm};
+use crate::realm::{ClientUrl, Trust};
 
 /// The hello line: protocol version 1 only.
 pub const HELLO: &str = r#"{"v":[1]}"#;
@@ -99,6 +102,15 @@ impl Reply {
         }
     }
 
+    /// "Not a registry of mine": cargo may ask another provider.
+    pub fn url_not_supported() -> Reply {
+        Reply::Error {
+            kind: ErrorKind::UrlNotSupported,
+            message: None,
+            caused_by: Vec::new(),
+        }
+    }
+
     pub fn error(kind: ErrorKind, message: impl Into<String>) -> Reply {
         Reply::Error {
             kind,
@@ -150,7 +162,8 @@ impl Reply {
 /// --bearer"` gives `args: ["cargo-credential", "--bearer"]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
-    /// `--repo NAME`: the configured repository to take the token for, whatever the URL.
+    /// `--repo NAME`: the configured repository to take the token for (the index URL must be
+    /// its host).
     pub repository: Option<String>,
     /// `--bearer`: send `Bearer TOKEN`.
     pub bearer: bool,
@@ -191,20 +204,48 @@ pub fn parse_options<S: AsRef<str>>(args: &[S]) -> Result<Options, String> {
     Ok(o)
 }
 
+/// A `get` to answer with a token, if the index URL may have one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetch {
+    /// The registry's index URL (a CodeArtifact repository's, by its shape).
+    pub url: ClientUrl,
+    /// `--repo NAME`: this configured repository's settings (the URL must be its host).
+    pub repository: Option<String>,
+    pub bearer: bool,
+}
+
+impl Fetch {
+    /// The spec to take the token for, or the reply that declines: `url-not-supported` unless
+    /// [`Trust`] gives the index URL a token (for the named repository, with `--repo`).
+    pub fn spec(&self, trust: &Trust) -> Result<RepositorySpec, Reply> {
+        let spec = match &self.repository {
+            Some(name) if !trust.has(name) => {
+                return Err(Reply::other(
+                    format!(
+                        "artoken cargo-credential: --repo {name:?} is not a configured repository (configured: {})",
+                        trust.names().join(", ")
+                    ),
+                    vec![],
+                ));
+            }
+            Some(name) => trust.spec_for_named(name, &self.url),
+            None => trust.spec_for(&self.url),
+        };
+        spec.ok_or_else(Reply::url_not_supported)
+    }
+}
+
 /// What to do with one request line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// Get a token: for `repository` when named, else for the recognised `realm`.
-    Fetch {
-        realm: Option<Realm>,
-        repository: Option<String>,
-        bearer: bool,
-    },
+    /// Maybe a token: [`Fetch::spec`] decides with the loaded config.
+    Fetch(Fetch),
     /// Answer right away.
     Reply(Reply),
 }
 
-/// Reads one request line; `extra_args` are the provider's own command-line arguments.
+/// Reads one request line; `extra_args` are the provider's own command-line arguments. Index
+/// URLs that name no CodeArtifact host are declined here, before any config is read.
 pub fn decide(line: &str, extra_args: &[String]) -> Decision {
     let req: Request = match serde_json::from_str(line) {
         Ok(r) => r,
@@ -255,28 +296,23 @@ pub fn decide(line: &str, extra_args: &[String]) -> Decision {
         Ok(o) => o,
         Err(e) => return Decision::Reply(Reply::other(e, vec![])),
     };
-    let realm = realm::parse(&req.registry.index_url);
-    if realm.is_none() && options.repository.is_none() {
-        return Decision::Reply(Reply::Error {
-            kind: ErrorKind::UrlNotSupported,
-            message: None,
-            caused_by: Vec::new(),
-        });
-    }
-    Decision::Fetch {
-        realm,
-        repository: options.repository,
-        bearer: options.bearer,
+    match ClientUrl::cargo(&req.registry.index_url) {
+        Some(url) => Decision::Fetch(Fetch {
+            url,
+            repository: options.repository,
+            bearer: options.bearer,
+        }),
+        None => Decision::Reply(Reply::url_not_supported()),
     }
 }
 
 /// Runs the conversation: the hello, then one reply per request line until end of input.
-/// `fetch` turns a [`Decision::Fetch`] into a reply.
+/// `fetch` turns a [`Decision::Fetch`] into a reply (with [`Fetch::spec`] first).
 pub fn serve<R: BufRead, W: Write>(
     input: R,
     mut output: W,
     extra_args: &[String],
-    mut fetch: impl FnMut(Option<&Realm>, Option<&str>, bool) -> Reply,
+    mut fetch: impl FnMut(&Fetch) -> Reply,
 ) -> io::Result<()> {
     writeln!(output, "{HELLO}")?;
     output.flush()?;
@@ -287,11 +323,7 @@ pub fn serve<R: BufRead, W: Write>(
         }
         let reply = match decide(&line, extra_args) {
             Decision::Reply(r) => r,
-            Decision::Fetch {
-                realm,
-                repository,
-                bearer,
-            } => fetch(realm.as_ref(), repository.as_deref(), bearer),
+            Decision::Fetch(f) => fetch(&f),
         };
         writeln!(output, "{}", reply.to_line())?;
         output.flush()?;
@@ -301,13 +333,38 @@ pub fn serve<R: BufRead, W: Write>(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
+    const HOST: &str = "corp-111122223333.d.codeartifact.us-west-2.amazonaws.com";
     const INDEX: &str =
         "sparse+https://corp-111122223333.d.codeartifact.us-west-2.amazonaws.com/cargo/crates/";
 
     fn req(kind_and_more: &str) -> String {
         format!(r#"{{"v":1,"registry":{{"index-url":"{INDEX}","name":"corp"}},{kind_and_more}}}"#)
+    }
+
+    /// `corp` configured as `corp` (cargo) and `py` (pypi); `other` for another domain.
+    fn trust() -> Trust {
+        let mut repos = BTreeMap::new();
+        for (name, domain, format) in [
+            ("corp", "corp", artoken_core::Format::Cargo),
+            ("py", "corp", artoken_core::Format::Pypi),
+            ("other", "other", artoken_core::Format::Cargo),
+        ] {
+            let mut s = RepositorySpec::new(name, domain);
+            s.format = format;
+            repos.insert(name.to_string(), s);
+        }
+        Trust::new(repos, None, None)
+    }
+
+    fn fetch(d: Decision) -> Fetch {
+        match d {
+            Decision::Fetch(f) => f,
+            Decision::Reply(r) => panic!("{}", r.to_line()),
+        }
     }
 
     #[test]
@@ -324,39 +381,82 @@ mod tests {
                 r#"{{"extra-1":true,"v":1,"registry":{{"index-url":"{INDEX}","extra-2":true,"headers":["WWW-Authenticate: Cargo login_url=x"]}},"kind":"get","operation":"read"}}"#
             ),
         ] {
-            match decide(&line, &[]) {
-                Decision::Fetch {
-                    realm: Some(r),
-                    repository: None,
-                    bearer: false,
-                } => {
-                    assert_eq!(
-                        (r.domain.as_str(), r.region.as_str()),
-                        ("corp", "us-west-2"),
-                        "{line}"
-                    );
-                    assert_eq!(r.repository.as_deref(), Some("crates"));
-                }
-                other => panic!("{line}: {other:?}"),
-            }
+            let f = fetch(decide(&line, &[]));
+            let r = f.url.realm();
+            assert_eq!(
+                (r.domain.as_str(), r.region.as_str()),
+                ("corp", "us-west-2"),
+                "{line}"
+            );
+            assert_eq!(r.repository.as_deref(), Some("crates"));
+            assert_eq!((f.repository.as_deref(), f.bearer), (None, false));
+            let spec = f.spec(&trust()).unwrap();
+            assert_eq!(
+                (spec.name.as_str(), spec.region.as_deref()),
+                ("corp", Some("us-west-2"))
+            );
         }
     }
 
     #[test]
-    fn other_registries_are_not_ours() {
-        let line = r#"{"v":1,"registry":{"index-url":"https://github.com/rust-lang/crates.io-index","name":"crates-io"},"kind":"get","operation":"read"}"#;
-        let Decision::Reply(r) = decide(line, &[]) else {
-            panic!()
-        };
-        assert_eq!(r.to_line(), r#"{"Err":{"kind":"url-not-supported"}}"#);
-        // ... unless a repository is named
-        let Decision::Fetch {
-            realm, repository, ..
-        } = decide(line, &["--repo".into(), "corp".into()])
-        else {
-            panic!()
-        };
-        assert_eq!((realm, repository.as_deref()), (None, Some("corp")));
+    fn other_registries_are_not_ours_even_with_a_repository_named() {
+        let not_supported = r#"{"Err":{"kind":"url-not-supported"}}"#;
+        for url in [
+            "https://github.com/rust-lang/crates.io-index",
+            "sparse+https://index.crates.io/",
+            "sparse+https://crates.example.com/index/",
+        ] {
+            let line = format!(
+                r#"{{"v":1,"registry":{{"index-url":"{url}","name":"x"}},"kind":"get","operation":"read"}}"#
+            );
+            for args in [vec![], vec!["--repo".to_string(), "corp".to_string()]] {
+                let Decision::Reply(r) = decide(&line, &args) else {
+                    panic!("{url} {args:?}")
+                };
+                assert_eq!(r.to_line(), not_supported, "{url}");
+            }
+        }
+        // CodeArtifact-shaped, but not a configured repository's https host: declined by Trust
+        let t = trust();
+        for (index, args) in [
+            (INDEX.replace("corp-", "evil-"), vec![]),
+            (INDEX.replace("https://", "http://"), vec![]),
+            (INDEX.replace(".com/", ".com:8443/"), vec![]),
+            (
+                format!("sparse+http://127.0.0.1:1/{HOST}/cargo/crates/"),
+                vec![],
+            ),
+            (INDEX.to_string(), vec!["--repo", "other"]),
+            (INDEX.replace("corp-", "other-"), vec!["--repo", "corp"]),
+        ] {
+            let line = format!(
+                r#"{{"v":1,"registry":{{"index-url":"{index}"}},"kind":"get","operation":"read"}}"#
+            );
+            let args: Vec<String> = args.into_iter().map(String::from).collect();
+            let reply = fetch(decide(&line, &args)).spec(&t).unwrap_err();
+            assert_eq!(reply.to_line(), not_supported, "{index} {args:?}");
+        }
+        // a name that is not configured says so
+        let reply = fetch(decide(&req(r#""kind":"get""#), &["--repo=nope".into()]))
+            .spec(&t)
+            .unwrap_err();
+        let line = reply.to_line();
+        assert!(
+            line.contains(r#""kind":"other""#)
+                && line.contains(r#"--repo \"nope\" is not a configured repository"#)
+                && line.contains("corp, other, py"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_named_repository_is_used_for_its_own_host() {
+        let f = fetch(decide(
+            &req(r#""kind":"get""#),
+            &["--repo".into(), "py".into()],
+        ));
+        assert_eq!(f.repository.as_deref(), Some("py"));
+        assert_eq!(f.spec(&trust()).unwrap().name, "py");
     }
 
     #[test]
@@ -421,26 +521,19 @@ mod tests {
             Some("x")
         );
         assert!(parse_options(&["--repo"]).is_err());
-        let Decision::Fetch { bearer, .. } = decide(
+        let f = fetch(decide(
             &req(r#""kind":"get","operation":"read","args":["cargo-credential","--bearer"]"#),
             &[],
-        ) else {
-            panic!()
-        };
-        assert!(bearer);
+        ));
+        assert!(f.bearer);
     }
 
     #[test]
     fn command_line_and_configured_args_combine() {
         let line =
             req(r#""kind":"get","operation":"read","args":["cargo-credential","--repo","corp"]"#);
-        let Decision::Fetch {
-            repository, bearer, ..
-        } = decide(&line, &["--bearer".into()])
-        else {
-            panic!()
-        };
-        assert_eq!((repository.as_deref(), bearer), (Some("corp"), true));
+        let f = fetch(decide(&line, &["--bearer".into()]));
+        assert_eq!((f.repository.as_deref(), f.bearer), (Some("corp"), true));
     }
 
     #[test]
@@ -468,13 +561,17 @@ mod tests {
         );
         let mut out = Vec::new();
         let mut calls = 0;
-        serve(input.as_bytes(), &mut out, &[], |realm, repo, bearer| {
+        serve(input.as_bytes(), &mut out, &[], |f| {
             calls += 1;
             assert_eq!(
-                (realm.map(|r| r.domain.as_str()), repo, bearer),
-                (Some("corp"), None, false)
+                (
+                    f.url.realm().domain.as_str(),
+                    f.repository.as_deref(),
+                    f.bearer
+                ),
+                ("corp", None, false)
             );
-            Reply::token("tok", 42, bearer)
+            Reply::token("tok", 42, f.bearer)
         })
         .unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -1,9 +1,10 @@
-//! Index URLs: whether one points at a repository, and a token put in its password place.
+//! Index URLs: whether one points at a repository (on `url::Url`), and a token put in its password place.
 
 use std::ops::Range;
 
 use artoken_core::Token;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use url::Url;
 
 /// What the WHATWG URL standard (and so the `url` crate the core uses) encodes in userinfo.
 const USERINFO: &AsciiSet = &CONTROLS
@@ -27,27 +28,28 @@ const USERINFO: &AsciiSet = &CONTROLS
     .add(b'^')
     .add(b'|');
 
-/// A repository as index URLs name it: host (with port) and path, from its endpoint.
+/// A repository as index URLs name it: scheme, host, port and path, from its endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoUrl {
     endpoint: String,
-    host: String,
-    path: String,
+    /// The endpoint parsed, its path ending with `/`.
+    url: Url,
 }
 
 impl RepoUrl {
     /// From a GetRepositoryEndpoint answer (`https://host/pypi/repo/`).
     pub fn new(endpoint: &str) -> Result<RepoUrl, String> {
-        let parts = split(endpoint)
+        let mut url = Url::parse(endpoint)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
             .ok_or_else(|| format!("the repository endpoint {endpoint:?} is not an http(s) URL"))?;
-        let mut path = parts.path.to_string();
-        if !path.ends_with('/') {
-            path.push('/');
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
         }
         Ok(RepoUrl {
             endpoint: endpoint.to_string(),
-            host: parts.host.to_ascii_lowercase(),
-            path,
+            url,
         })
     }
 
@@ -55,14 +57,18 @@ impl RepoUrl {
         &self.endpoint
     }
 
-    /// True when `url` (with or without credentials) is the repository or a URL below it,
-    /// such as its `simple/` index.
+    /// True when `url` (with or without credentials, query or fragment) is the repository or a
+    /// URL below it, such as its `simple/` index: the same scheme, host and port exactly (as
+    /// [`crate::realm::parse_url`] reads them), and a path under the repository's.
     pub fn matches(&self, url: &str) -> bool {
-        let Some(p) = split(url) else {
+        let Some(u) = crate::realm::parse_url(url) else {
             return false;
         };
-        p.host.eq_ignore_ascii_case(&self.host)
-            && (p.path.starts_with(&self.path) || p.path == &self.path[..self.path.len() - 1])
+        let repo = self.url.path();
+        u.scheme() == self.url.scheme()
+            && u.host() == self.url.host()
+            && u.port_or_known_default() == self.url.port_or_known_default()
+            && (u.path().starts_with(repo) || u.path() == &repo[..repo.len() - 1])
     }
 
     /// `https://aws:TOKEN@host/.../simple/`: the URL pip wants for the repository.
@@ -80,26 +86,23 @@ fn with_slash(s: &str) -> String {
     }
 }
 
-/// The pieces of an http(s) URL that matter here.
-struct Parts<'a> {
+/// Where the userinfo of an http(s) URL sits, as text (the token is put in place byte-exactly;
+/// whether the URL is the repository's is [`RepoUrl::matches`]'s to say).
+struct Parts {
     /// Byte offset just after `://`.
     authority_start: usize,
     /// The userinfo (before the last `@` of the authority), as a range of the URL.
     userinfo: Option<Range<usize>>,
-    host: &'a str,
-    /// From the first `/` after the host up to `?` or `#`; empty when there is none.
-    path: &'a str,
 }
 
-fn split(url: &str) -> Option<Parts<'_>> {
+fn split(url: &str) -> Option<Parts> {
     let (scheme, _) = url.split_once("://")?;
     if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
         return None;
     }
     let start = scheme.len() + 3;
     let rest = &url[start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_len];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     let (userinfo, host) = match authority.rfind('@') {
         Some(at) => (Some(start..start + at), &authority[at + 1..]),
         None => (None, authority),
@@ -107,13 +110,9 @@ fn split(url: &str) -> Option<Parts<'_>> {
     if host.is_empty() {
         return None;
     }
-    let after = &rest[authority_len..];
-    let path = &after[..after.find(['?', '#']).unwrap_or(after.len())];
     Some(Parts {
         authority_start: start,
         userinfo,
-        host,
-        path,
     })
 }
 
@@ -230,6 +229,36 @@ mod tests {
         let local = RepoUrl::new("http://127.0.0.1:9/demo-1.d.codeartifact.x/pypi/r").unwrap();
         assert!(local.matches("http://aws:t@127.0.0.1:9/demo-1.d.codeartifact.x/pypi/r/simple/"));
         assert!(!local.matches("http://127.0.0.1:10/demo-1.d.codeartifact.x/pypi/r/simple/"));
+    }
+
+    #[test]
+    fn scheme_host_and_port_must_be_the_repositorys_exactly() {
+        let r = RepoUrl::new(E).unwrap();
+        const H: &str = "corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com";
+        assert!(r.matches(&format!("https://{H}:443/pypi/store/simple/")));
+        for u in [
+            format!("http://{H}/pypi/store/simple/"),
+            format!("https://{H}:8443/pypi/store/simple/"),
+            format!("https://{H}./pypi/store/simple/"),
+            format!("https://{H}.evil.example/pypi/store/simple/"),
+            format!("https://{H}@evil.example/pypi/store/simple/"),
+            format!("https://{H}\\@evil.example/pypi/store/simple/"),
+            format!("https://{}/pypi/store/simple/", H.replace("corp", "%63orp")),
+            format!("https://evil.example/{H}/pypi/store/simple/"),
+        ] {
+            assert!(!r.matches(&u), "{u}");
+        }
+        let local = RepoUrl::new("http://127.0.0.1:9/h/pypi/r/").unwrap();
+        for u in [
+            "https://127.0.0.1:9/h/pypi/r/simple/",
+            "http://localhost:9/h/pypi/r/simple/",
+            "http://127.1:9/h/pypi/r/simple/",
+            "http://127.0.0.1/h/pypi/r/simple/",
+        ] {
+            assert!(!local.matches(u), "{u}");
+        }
+        assert!(RepoUrl::new("not a url").is_err());
+        assert!(RepoUrl::new("ftp://h/x/").is_err());
     }
 
     #[test]

@@ -31,8 +31,9 @@ pub const USAGE: &str = "\
 usage: keyring [-h] [--mode {password,creds}] [--output {plain,json}] [-b BACKEND] [-p PATH]
                [--list-backends] {get,set,del,diagnose} [service] [username]
 
-artoken answering as `keyring`: `get` prints a fresh AWS CodeArtifact token for a CodeArtifact
-index URL (or host), with the username `aws`. Nothing is stored: `set` and `del` are refused.
+artoken answering as `keyring`: `get` prints a fresh AWS CodeArtifact token for the https index
+URL (or host) of a configured repository, with the username `aws`. Nothing is stored: `set` and
+`del` are refused.
 
   --mode password   print the password only (default)
   --mode creds      print the username, then the password
@@ -40,7 +41,7 @@ index URL (or host), with the username `aws`. Nothing is stored: `set` and `del`
   --output json     {\"username\": \"aws\", \"password\": \"...\"}
   -b, -p            accepted and ignored
 
-Exit 1 (and nothing printed) for a URL that is not a CodeArtifact endpoint.
+Exit 1 (and nothing printed) for any other URL.
 Install: `artoken keyring install`; pip: --keyring-provider subprocess; uv: UV_KEYRING_PROVIDER=subprocess.
 ";
 

@@ -1,20 +1,33 @@
-//! Recognising CodeArtifact URLs: domain, owner, region, format and repository from an index URL.
+//! May this URL get a token? The one place the keyring helper and the cargo credential provider decide, on `url::Url`.
 //!
-//! Recognised, with or without a scheme, userinfo, port or trailing path, and with a
-//! `sparse+` prefix (cargo):
+//! The rule (uv-auth's `Realm` is the model: scheme, host and port, exact equality). A token
+//! goes only to
 //!
-//! - `https://{domain}-{owner}.d.codeartifact.{region}.amazonaws.com/{format}/{repo}/...`
-//!   (also the dual-stack `...{region}.on.aws` and China's `...amazonaws.com.cn`), and the bare
-//!   host name pip falls back to;
-//! - the emulator's form, the same host name as the first path segment of a loopback URL:
-//!   `http://127.0.0.1:PORT/{domain}-{owner}.d.codeartifact.{region}.amazonaws.com/{format}/{repo}/`.
+//! - `https`, the default port and the exact host of a configured domain's repositories:
+//!   `{domain}-{owner}.d.codeartifact.{region}.amazonaws.com` (also the dual-stack
+//!   `...{region}.on.aws` and China's `...amazonaws.com.cn`), with any path and no query or
+//!   fragment; a user name in the URL (`aws@`) is only the user, the host decides;
+//! - the emulator's path form, `http://127.0.0.1:PORT/{that host}/{format}/{repo}/...`, only
+//!   when the endpoint override (`--endpoint-url`, `AWS_ENDPOINT_URL_CODEARTIFACT`,
+//!   `AWS_ENDPOINT_URL`) is that same origin (scheme, host, port) and its host is a loopback IP
+//!   literal or exactly `localhost`.
 //!
-//! [`Realm::spec`] turns a recognised URL into the [`RepositorySpec`] to ask a token for: the
-//! configured repository of that domain if there is one, else one built from the URL alone.
+//! Configured means a repository of the loaded config (files, `ARTOKEN_*`, wev) of that domain,
+//! with the same owner and region where it names them; cargo's `--repo NAME` picks one
+//! ([`Trust::spec_for_named`]) and the URL must still be its host. Nothing is built from a URL
+//! alone.
+//!
+//! [`ClientUrl`] reads a URL as the client writes it: [`ClientUrl::keyring`] (an index URL, or
+//! pip's bare `host[:port]` fallback read as `https://host/`) and [`ClientUrl::cargo`] (an index
+//! URL with cargo's `sparse+`). Text another URL reader could take for another host is refused
+//! first ([`parse_url`]): anything but printable ASCII, a `\`, or a host written other than as
+//! `url` reads it (percent-encoded, a trailing dot, `127.1`, ...).
 
 use std::collections::BTreeMap;
 
+use artoken_core::config::Config;
 use artoken_core::{Format, RepositorySpec};
+use url::{Host, Url};
 
 /// What a CodeArtifact URL says about its repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,73 +41,209 @@ pub struct Realm {
     /// From the path, when it names a known format and a repository.
     pub format: Option<Format>,
     pub repository: Option<String>,
-    /// True for the emulator's loopback form.
+    /// True for the emulator's loopback path form.
     pub emulated: bool,
 }
 
-/// Recognises a CodeArtifact URL (or bare `host[:port]`); `None` for anything else.
-pub fn parse(service: &str) -> Option<Realm> {
-    let s = service.trim();
-    let s = s.strip_prefix("sparse+").unwrap_or(s);
-    let rest = match s.split_once("://") {
-        Some((scheme, rest))
-            if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") =>
-        {
-            rest
+/// A URL a client asked about, parsed once, and the CodeArtifact host it names. Whether it
+/// may get a token is [`Trust`]'s to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientUrl {
+    url: Url,
+    realm: Realm,
+}
+
+impl ClientUrl {
+    /// The SERVICE of `keyring get`: an index URL, or pip's bare `host[:port]` fallback (read as
+    /// `https://host[:port]/`). `None` for anything that names no CodeArtifact host.
+    pub fn keyring(service: &str) -> Option<ClientUrl> {
+        if service.contains("://") {
+            return ClientUrl::new(parse_url(service)?);
         }
-        Some(_) => return None,
-        None => s,
-    };
-    let (authority, path) = match rest.find(['/', '?', '#']) {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    // Drop userinfo (`aws@`, `aws:x@`) and the port.
-    let hostport = authority
-        .rsplit_once('@')
-        .map(|(_, h)| h)
-        .unwrap_or(authority);
-    let host = strip_port(hostport)?.to_ascii_lowercase();
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    let mut segments = path.split('/').filter(|p| !p.is_empty());
+        // A bare host and port only: no user, path, query or fragment.
+        if service.is_empty() || service.contains(['/', '@', '?', '#']) {
+            return None;
+        }
+        ClientUrl::new(parse_url(&format!("https://{service}/"))?)
+    }
 
-    if let Some(mut realm) = parse_host(&host) {
+    /// The `index-url` of a cargo request (`sparse+https://HOST/cargo/REPO/`).
+    pub fn cargo(index_url: &str) -> Option<ClientUrl> {
+        let url = index_url.strip_prefix("sparse+").unwrap_or(index_url);
+        ClientUrl::new(parse_url(url)?)
+    }
+
+    fn new(url: Url) -> Option<ClientUrl> {
+        if url.query().is_some() || url.fragment().is_some() {
+            return None;
+        }
+        let mut segments = url.path_segments()?;
+        let host = url.host()?;
+        let mut realm = if is_loopback(&host) {
+            // The emulator's form: the repository host is the first path segment.
+            let mut realm = parse_host(segments.next()?)?;
+            realm.emulated = true;
+            realm
+        } else if let Host::Domain(d) = host {
+            parse_host(d)?
+        } else {
+            return None;
+        };
         realm.set_repository(segments.next(), segments.next());
-        return Some(realm);
+        Some(ClientUrl { url, realm })
     }
-    if is_loopback(&host) {
-        let first = segments.next()?.to_ascii_lowercase();
-        let mut realm = parse_host(&first)?;
-        realm.emulated = true;
-        realm.set_repository(segments.next(), segments.next());
-        return Some(realm);
+
+    pub fn realm(&self) -> &Realm {
+        &self.realm
     }
-    None
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
 }
 
-fn strip_port(hostport: &str) -> Option<&str> {
-    if let Some(rest) = hostport.strip_prefix('[') {
-        // [::1]:8080
-        let (h, _) = rest.split_once(']')?;
-        return Some(h);
+/// `text` parsed as an http(s) URL, or `None` when another URL reader could see another host
+/// in it: anything but printable ASCII (IDNA, spaces, controls), a `\` (WHATWG ends the host
+/// there, RFC 3986 readers such as Python's do not), or a host written other than as the parsed
+/// URL serialises it (percent-encoding, `127.1`, `[0::1]`; ASCII case aside).
+pub fn parse_url(text: &str) -> Option<Url> {
+    if !text.bytes().all(|b| b.is_ascii_graphic()) || text.contains('\\') {
+        return None;
     }
-    let host = match hostport.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        Some(_) => return None,
-        None => hostport,
-    };
-    (!host.is_empty()).then_some(host)
+    let url = Url::parse(text).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    written_host(text)?
+        .eq_ignore_ascii_case(url.host_str()?)
+        .then_some(url)
 }
 
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host == "::1"
-        || (host.starts_with("127.") && host.split('.').count() == 4)
+/// The host as written: after `://` and the userinfo (up to the last `@`), before the port,
+/// `/`, `?` or `#` (RFC 3986's authority).
+fn written_host(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once("://")?;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if hostport.starts_with('[') {
+        return hostport.find(']').map(|end| &hostport[..=end]);
+    }
+    Some(hostport.split_once(':').map_or(hostport, |(h, _)| h))
 }
 
-/// `{domain}-{owner}.d.codeartifact.{region}.{amazonaws.com|amazonaws.com.cn|on.aws}`.
+/// A loopback IP literal, or exactly `localhost`.
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Ipv4(a) => a.is_loopback(),
+        Host::Ipv6(a) => a.is_loopback(),
+        Host::Domain(d) => *d == "localhost",
+    }
+}
+
+/// Scheme, host and port (the default one filled in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: Host<String>,
+    port: u16,
+}
+
+impl Origin {
+    fn of(url: &Url) -> Option<Origin> {
+        Some(Origin {
+            scheme: url.scheme().to_string(),
+            host: url.host()?.to_owned(),
+            port: url.port_or_known_default()?,
+        })
+    }
+}
+
+/// Which URLs get a token, and the spec to take it for: built once from the loaded config
+/// and the endpoint override.
+#[derive(Debug, Clone)]
+pub struct Trust {
+    repositories: BTreeMap<String, RepositorySpec>,
+    default: Option<String>,
+    /// The endpoint override's origin when it is a loopback address (an emulator).
+    emulator: Option<Origin>,
+}
+
+impl Trust {
+    /// `endpoint_override`: where AWS calls go (`--endpoint-url`, else
+    /// `AWS_ENDPOINT_URL_CODEARTIFACT`, else `AWS_ENDPOINT_URL`).
+    pub fn new(
+        repositories: BTreeMap<String, RepositorySpec>,
+        default: Option<&str>,
+        endpoint_override: Option<&str>,
+    ) -> Trust {
+        let emulator = endpoint_override
+            .and_then(|e| Url::parse(e).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .filter(|u| u.host().is_some_and(|h| is_loopback(&h)))
+            .and_then(|u| Origin::of(&u));
+        Trust {
+            repositories,
+            default: default.map(str::to_string),
+            emulator,
+        }
+    }
+
+    pub fn from_config(config: &Config, endpoint_override: Option<&str>) -> Trust {
+        Trust::new(
+            config.repositories.clone(),
+            config.default.as_deref(),
+            endpoint_override,
+        )
+    }
+
+    /// True when the URL's scheme, host and port may get a token for the host it names.
+    fn origin_trusted(&self, asked: &ClientUrl) -> bool {
+        let url = &asked.url;
+        if asked.realm.emulated {
+            self.emulator
+                .as_ref()
+                .is_some_and(|o| Origin::of(url).as_ref() == Some(o))
+        } else {
+            url.scheme() == "https" && url.port_or_known_default() == Some(443)
+        }
+    }
+
+    /// The spec to take a token for, for a URL a client asked about: the best configured
+    /// repository of its domain (see [`Realm::spec`]); `None`: no token for this URL.
+    pub fn spec_for(&self, asked: &ClientUrl) -> Option<RepositorySpec> {
+        if !self.origin_trusted(asked) {
+            return None;
+        }
+        asked
+            .realm
+            .spec(&self.repositories, self.default.as_deref())
+    }
+
+    /// The spec of configured repository `name` when the URL is its host; `None` otherwise
+    /// (also for an unknown name: see [`Trust::has`]).
+    pub fn spec_for_named(&self, name: &str, asked: &ClientUrl) -> Option<RepositorySpec> {
+        if !self.origin_trusted(asked) {
+            return None;
+        }
+        let spec = self.repositories.get(name)?;
+        asked.realm.score(spec, false)?;
+        Some(asked.realm.filled(spec))
+    }
+
+    /// True when `name` is a configured repository.
+    pub fn has(&self, name: &str) -> bool {
+        self.repositories.contains_key(name)
+    }
+
+    /// The configured names, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        self.repositories.keys().map(String::as_str).collect()
+    }
+}
+
+/// `{domain}-{owner}.d.codeartifact.{region}.{amazonaws.com|amazonaws.com.cn|on.aws}`, exactly
+/// (lowercase, no trailing dot).
 fn parse_host(host: &str) -> Option<Realm> {
-    let host = host.trim_end_matches('.');
     let (prefix, rest) = host.split_once(".d.codeartifact.")?;
     let region = ["amazonaws.com", "amazonaws.com.cn", "on.aws"]
         .iter()
@@ -160,16 +309,16 @@ impl Realm {
         }
     }
 
-    /// The spec to ask a token for: the best configured repository of this domain (same
-    /// owner and region, or none given), preferring the same repository and format, then the
-    /// default; otherwise one built from the URL. Owner and region missing from a configured
-    /// entry are filled in from the URL (it names them for certain).
-    pub fn spec(
+    /// The best configured repository of this domain (same owner and region, or none given),
+    /// preferring the same repository and format, then the default; `None` when no repository
+    /// of this domain is configured. Owner and region missing from the configured entry are
+    /// filled in from the URL (it names them for certain).
+    fn spec(
         &self,
         configured: &BTreeMap<String, RepositorySpec>,
         default: Option<&str>,
-    ) -> RepositorySpec {
-        let best = configured
+    ) -> Option<RepositorySpec> {
+        configured
             .iter()
             .filter_map(|(name, spec)| {
                 self.score(spec, default == Some(name.as_str()))
@@ -178,31 +327,13 @@ impl Realm {
             // max_by_key keeps the last of equals; iterate in reverse so the first name wins.
             .rev()
             .max_by_key(|(s, _)| *s)
-            .map(|(_, spec)| spec);
-        match best {
-            Some(spec) => {
-                let mut spec = spec.clone();
-                spec.owner.get_or_insert_with(|| self.owner.clone());
-                spec.region.get_or_insert_with(|| self.region.clone());
-                spec
-            }
-            None => self.spec_from_url(),
-        }
+            .map(|(_, spec)| self.filled(spec))
     }
 
-    /// A spec built from the URL alone (no configuration at all).
-    pub fn spec_from_url(&self) -> RepositorySpec {
-        let name = self
-            .repository
-            .clone()
-            .unwrap_or_else(|| self.domain.clone());
-        let mut spec = RepositorySpec::new(name, self.domain.clone());
-        spec.owner = Some(self.owner.clone());
-        spec.region = Some(self.region.clone());
-        spec.repository = self.repository.clone();
-        if let Some(f) = self.format {
-            spec.format = f;
-        }
+    fn filled(&self, spec: &RepositorySpec) -> RepositorySpec {
+        let mut spec = spec.clone();
+        spec.owner.get_or_insert_with(|| self.owner.clone());
+        spec.region.get_or_insert_with(|| self.region.clone());
         spec
     }
 
@@ -237,148 +368,14 @@ impl Realm {
 mod tests {
     use super::*;
 
+    const HOST: &str = "corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com";
     const REAL: &str =
         "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/pypi-store/simple/";
+    /// The emulator's address in these tests.
+    const EMU: &str = "http://127.0.0.1:41234";
 
-    #[test]
-    fn real_endpoints_are_recognised_with_any_path() {
-        let r = parse(REAL).unwrap();
-        assert_eq!(r.domain, "corp");
-        assert_eq!(r.owner, "111122223333");
-        assert_eq!(r.region, "eu-west-1");
-        assert_eq!(r.format, Some(Format::Pypi));
-        assert_eq!(r.repository.as_deref(), Some("pypi-store"));
-        assert_eq!(
-            r.host,
-            "corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com"
-        );
-        assert!(!r.emulated);
-        for u in [
-            "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/pypi-store/simple/requests/",
-            "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/pypi-store",
-            "https://aws@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/pypi-store/simple",
-            "https://aws:secret@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com:443/pypi/pypi-store/",
-            "HTTPS://CORP-111122223333.D.CODEARTIFACT.EU-WEST-1.AMAZONAWS.COM/pypi/pypi-store/?x=1",
-        ] {
-            let r = parse(u).unwrap_or_else(|| panic!("{u}"));
-            assert_eq!(
-                (r.domain.as_str(), r.repository.as_deref()),
-                ("corp", Some("pypi-store")),
-                "{u}"
-            );
-        }
-    }
-
-    #[test]
-    fn pips_host_fallback_and_cargos_sparse_index_are_recognised() {
-        let r = parse("corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com").unwrap();
-        assert_eq!((r.domain.as_str(), r.repository), ("corp", None));
-        assert!(parse("corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com:443").is_some());
-        let c = parse(
-            "sparse+https://corp-111122223333.d.codeartifact.us-west-2.amazonaws.com/cargo/crates/",
-        )
-        .unwrap();
-        assert_eq!(c.format, Some(Format::Cargo));
-        assert_eq!(c.repository.as_deref(), Some("crates"));
-        assert_eq!(c.region, "us-west-2");
-    }
-
-    #[test]
-    fn domains_with_hyphens_and_digits_are_recognised() {
-        for (url, domain) in [
-            (
-                "https://my-corp-2-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/repo/",
-                "my-corp-2",
-            ),
-            (
-                "https://a1-000000000000.d.codeartifact.us-east-1.amazonaws.com/",
-                "a1",
-            ),
-            (
-                "https://x-9-9-123456789012.d.codeartifact.ap-southeast-2.amazonaws.com/pypi/r9/simple/",
-                "x-9-9",
-            ),
-            (
-                "https://corp-111122223333.d.codeartifact.us-gov-west-1.amazonaws.com/",
-                "corp",
-            ),
-            (
-                "https://corp-111122223333.d.codeartifact.eu-west-1.on.aws/pypi/r/simple/",
-                "corp",
-            ),
-            (
-                "https://corp-111122223333.d.codeartifact.cn-north-1.amazonaws.com.cn/pypi/r/simple/",
-                "corp",
-            ),
-        ] {
-            let r = parse(url).unwrap_or_else(|| panic!("{url}"));
-            assert_eq!(r.domain, domain, "{url}");
-            assert_eq!(r.owner.len(), 12);
-        }
-        assert_eq!(
-            parse(
-                "https://my-corp-2-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/repo/"
-            )
-            .unwrap()
-            .format,
-            Some(Format::Npm)
-        );
-    }
-
-    #[test]
-    fn lookalikes_are_not_recognised() {
-        for u in [
-            "https://pypi.org/simple/",
-            "pypi.org",
-            "",
-            "https://corp-11112222333.d.codeartifact.eu-west-1.amazonaws.com/", // 11 digits
-            "https://corp-1111222233334.d.codeartifact.eu-west-1.amazonaws.com/", // 13 digits
-            "https://corp111122223333.d.codeartifact.eu-west-1.amazonaws.com/", // no hyphen
-            "https://-111122223333.d.codeartifact.eu-west-1.amazonaws.com/",
-            "https://corp--111122223333.d.codeartifact.eu-west-1.amazonaws.com/",
-            "https://Corp_x-111122223333.d.codeartifact.eu-west-1.amazonaws.com/",
-            "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com.evil.example/",
-            "https://corp-111122223333.d.codeartifact.eu-west-1.evil.example/",
-            "https://evil.example/corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/r/",
-            "ftp://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/",
-            "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com:https/",
-            "https://corp-111122223333.d.codeartifact.west.amazonaws.com/",
-            "127.0.0.1:8080",
-            "http://127.0.0.1:8080/simple/",
-        ] {
-            assert_eq!(parse(u), None, "{u}");
-        }
-    }
-
-    #[test]
-    fn the_emulators_urls_are_recognised_on_loopback_only() {
-        let u = "http://127.0.0.1:41234/demo-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/pypi-store/simple/";
-        let r = parse(u).unwrap();
-        assert!(r.emulated);
-        assert_eq!(
-            (r.domain.as_str(), r.owner.as_str(), r.region.as_str()),
-            ("demo", "111122223333", "eu-west-1")
-        );
-        assert_eq!(r.repository.as_deref(), Some("pypi-store"));
-        assert!(parse(&u.replace("127.0.0.1", "localhost")).is_some());
-        assert!(parse(&u.replace("127.0.0.1", "aws@127.0.0.1")).is_some());
-        assert!(parse(&u.replace("127.0.0.1:41234", "[::1]:41234")).is_some());
-        assert!(
-            parse(&format!(
-                "sparse+{}",
-                u.replace("/pypi/pypi-store/simple/", "/cargo/crates/")
-            ))
-            .is_some()
-        );
-        assert!(parse(&u.replace("127.0.0.1", "10.0.0.1")).is_none());
-        assert!(parse("http://127.0.0.1:41234/").is_none());
-    }
-
-    #[test]
-    fn unknown_formats_leave_the_repository_out() {
-        let r = parse("https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/simple/x/")
-            .unwrap();
-        assert_eq!((r.format, r.repository), (None, None));
+    fn emu(url_path: &str) -> String {
+        format!("{EMU}/{HOST}{url_path}")
     }
 
     /// name, domain, owner, region, repository, format.
@@ -406,9 +403,384 @@ mod tests {
             .collect()
     }
 
+    /// `corp` (owner 111122223333) configured as `py`; the emulator as the endpoint override.
+    fn trust() -> Trust {
+        Trust::new(
+            configured(&[(
+                "py",
+                "corp",
+                Some("111122223333"),
+                None,
+                Some("pypi-store"),
+                Format::Pypi,
+            )]),
+            Some("py"),
+            Some(EMU),
+        )
+    }
+
+    fn keyring(t: &Trust, service: &str) -> Option<String> {
+        t.spec_for(&ClientUrl::keyring(service)?).map(|s| s.name)
+    }
+
+    fn cargo(t: &Trust, index: &str) -> Option<String> {
+        t.spec_for(&ClientUrl::cargo(index)?).map(|s| s.name)
+    }
+
+    fn assert_none(t: &Trust, services: &[String]) {
+        for s in services {
+            assert_eq!(keyring(t, s), None, "{s}");
+            assert_eq!(cargo(t, &format!("sparse+{s}")), None, "{s}");
+        }
+    }
+
     #[test]
-    fn the_configured_repository_of_the_domain_is_used() {
-        let realm = parse(REAL).unwrap();
+    fn the_configured_hosts_exact_https_urls_get_a_token() {
+        let t = trust();
+        for u in [
+            REAL.to_string(),
+            format!("https://{HOST}/pypi/pypi-store/simple/requests/"),
+            format!("https://{HOST}/pypi/pypi-store"),
+            format!("https://{HOST}/"),
+            format!("https://{HOST}"),
+            format!("https://aws@{HOST}/pypi/pypi-store/simple/"),
+            format!("https://aws:secret@{HOST}:443/pypi/pypi-store/"),
+            // DNS names are case-insensitive: the same host for every client
+            format!("HTTPS://{}/pypi/pypi-store/simple/", HOST.to_uppercase()),
+        ] {
+            assert_eq!(keyring(&t, &u).as_deref(), Some("py"), "{u}");
+        }
+        // pip's host fallback, and cargo's sparse index
+        assert_eq!(keyring(&t, HOST).as_deref(), Some("py"));
+        assert_eq!(keyring(&t, &format!("{HOST}:443")).as_deref(), Some("py"));
+        assert_eq!(
+            cargo(&t, &format!("sparse+https://{HOST}/cargo/crates/")).as_deref(),
+            Some("py")
+        );
+        let asked = ClientUrl::cargo(&format!("sparse+https://{HOST}/cargo/crates/")).unwrap();
+        assert_eq!(asked.realm().format, Some(Format::Cargo));
+        assert_eq!(asked.realm().repository.as_deref(), Some("crates"));
+    }
+
+    #[test]
+    fn another_scheme_port_or_host_gets_nothing() {
+        let t = trust();
+        let path = "/pypi/pypi-store/simple/";
+        assert_none(
+            &t,
+            &[
+                // plain http to the real host
+                format!("http://{HOST}{path}"),
+                format!("http://{HOST}:443{path}"),
+                format!("ftp://{HOST}{path}"),
+                // a port that is not https's
+                format!("https://{HOST}:8443{path}"),
+                format!("https://{HOST}:80{path}"),
+                // the real host as userinfo, or as a prefix of another host
+                format!("https://{HOST}@evil.example{path}"),
+                format!("https://aws:x@{HOST}@evil.example{path}"),
+                format!("https://{HOST}.evil.example{path}"),
+                format!("https://{HOST}.{path}"),
+                format!("https://evil.example/{HOST}{path}"),
+                format!("https://x{HOST}{path}"),
+                // query and fragment
+                format!("{REAL}?x=1"),
+                format!("{REAL}?"),
+                format!("{REAL}#frag"),
+                format!("{REAL}#"),
+                // \ ends the host for WHATWG, not for RFC 3986 readers (Python)
+                format!("https://{HOST}\\@evil.example{path}"),
+                format!("https://evil.example\\@{HOST}{path}"),
+                // percent-encoding and IDNA in the host
+                format!("https://{}{path}", HOST.replace(".d.", "%2Ed.")),
+                format!("https://{}{path}", HOST.replace("corp", "%63orp")),
+                format!("https://{}{path}", HOST.replace('.', "\u{FF0E}")),
+                format!("https://{}{path}", HOST.replace("corp", "c\u{00F6}rp")),
+                format!("https://{HOST}{path} "),
+                format!(" https://{HOST}{path}"),
+                format!("https://{HOST}/pypi/pypi\tstore/simple/"),
+            ],
+        );
+        // pip's bare host: only `host[:port]`, read as https
+        for s in [
+            format!("{HOST}:8443"),
+            format!("{HOST}."),
+            format!("aws@{HOST}"),
+            format!("{HOST}/pypi/pypi-store/simple/"),
+            format!("{HOST}?x"),
+            format!("{HOST}.evil.example"),
+            String::new(),
+        ] {
+            assert_eq!(keyring(&t, &s), None, "{s}");
+        }
+        // `sparse+` is cargo's, and only as a prefix
+        assert_eq!(keyring(&t, &format!("sparse+{REAL}")), None);
+        assert_eq!(cargo(&t, &format!("SPARSE+{REAL}")), None);
+        assert_eq!(cargo(&t, &format!("sparse+sparse+{REAL}")), None);
+    }
+
+    #[test]
+    fn unconfigured_domains_owners_and_regions_get_nothing() {
+        let t = Trust::new(
+            configured(&[
+                (
+                    "py",
+                    "corp",
+                    Some("111122223333"),
+                    Some("eu-west-1"),
+                    None,
+                    Format::Pypi,
+                ),
+                ("any", "team", None, None, None, Format::Pypi),
+            ]),
+            None,
+            None,
+        );
+        assert_eq!(keyring(&t, REAL).as_deref(), Some("py"));
+        for u in [
+            REAL.replace("corp-", "other-"),
+            REAL.replace("111122223333", "999999999999"),
+            REAL.replace("eu-west-1", "us-east-1"),
+        ] {
+            assert_eq!(keyring(&t, &u), None, "{u}");
+        }
+        // no owner or region configured: the URL names them
+        let spec = t
+            .spec_for(&ClientUrl::keyring(&REAL.replace("corp-", "team-")).unwrap())
+            .unwrap();
+        assert_eq!(
+            (
+                spec.name.as_str(),
+                spec.owner.as_deref(),
+                spec.region.as_deref()
+            ),
+            ("any", Some("111122223333"), Some("eu-west-1"))
+        );
+        // nothing configured: nothing at all
+        let empty = Trust::new(BTreeMap::new(), None, Some(EMU));
+        assert_eq!(keyring(&empty, REAL), None);
+        assert_eq!(keyring(&empty, &emu("/pypi/pypi-store/simple/")), None);
+    }
+
+    #[test]
+    fn the_emulators_path_form_only_at_the_endpoint_override() {
+        let t = trust();
+        let u = emu("/pypi/pypi-store/simple/");
+        let asked = ClientUrl::keyring(&u).unwrap();
+        assert!(asked.realm().emulated);
+        assert_eq!(asked.realm().repository.as_deref(), Some("pypi-store"));
+        assert_eq!(keyring(&t, &u).as_deref(), Some("py"));
+        assert_eq!(
+            keyring(&t, &u.replace("http://", "http://aws@")).as_deref(),
+            Some("py")
+        );
+        assert_eq!(
+            cargo(&t, &format!("sparse+{}", emu("/cargo/crates/"))).as_deref(),
+            Some("py")
+        );
+        let path = format!("/{HOST}/pypi/pypi-store/simple/");
+        assert_none(
+            &t,
+            &[
+                // another port, host or scheme than the override
+                format!("http://127.0.0.1:41235{path}"),
+                format!("http://127.0.0.1{path}"),
+                format!("https://127.0.0.1:41234{path}"),
+                format!("http://localhost:41234{path}"),
+                format!("http://[::1]:41234{path}"),
+                format!("http://127.0.0.2:41234{path}"),
+                // DNS names that look like loopback addresses, and other addresses
+                format!("http://127.evil.example.com:41234{path}"),
+                format!("http://127.0.0.1.nip.io:41234{path}"),
+                format!("http://localhost.evil:41234{path}"),
+                format!("http://10.0.0.1:41234{path}"),
+                // the same address written otherwise
+                format!("http://127.1:41234{path}"),
+                format!("http://2130706433:41234{path}"),
+                format!("http://0x7f.0.0.1:41234{path}"),
+                // the host must be the first segment, exactly
+                format!("{EMU}/x{path}"),
+                format!("{EMU}/{}/pypi/pypi-store/simple/", HOST.to_uppercase()),
+                format!("{EMU}/{HOST}./pypi/pypi-store/simple/"),
+                format!("{EMU}/{HOST}.evil.example/pypi/pypi-store/simple/"),
+                format!("{EMU}/"),
+                format!("{EMU}{path}?x"),
+                format!("{EMU}{path}#x"),
+            ],
+        );
+        // no override, or one that is not loopback: no path form at all
+        for endpoint in [
+            None,
+            Some("http://10.0.0.1:41234"),
+            Some("http://127.evil.example.com:41234"),
+            Some("https://codeartifact.eu-west-1.amazonaws.com"),
+            Some("not a url"),
+        ] {
+            let t = Trust::new(trust().repositories, None, endpoint);
+            assert_eq!(keyring(&t, &u), None, "{endpoint:?}");
+            assert_eq!(keyring(&t, REAL).as_deref(), Some("py"), "{endpoint:?}");
+        }
+    }
+
+    #[test]
+    fn ipv6_and_localhost_overrides_are_their_own_origin() {
+        let repos = trust().repositories;
+        let path = format!("/{HOST}/pypi/pypi-store/simple/");
+        let v6 = Trust::new(repos.clone(), None, Some("http://[::1]:41234/"));
+        assert_eq!(
+            keyring(&v6, &format!("http://[::1]:41234{path}")).as_deref(),
+            Some("py")
+        );
+        assert_eq!(keyring(&v6, &format!("http://127.0.0.1:41234{path}")), None);
+        assert_eq!(keyring(&v6, &format!("http://[::1]:41235{path}")), None);
+        assert_eq!(
+            keyring(&v6, &format!("http://[0:0:0:0:0:0:0:1]:41234{path}")),
+            None
+        );
+        let local = Trust::new(repos, None, Some("http://localhost:41234"));
+        assert_eq!(
+            keyring(&local, &format!("http://localhost:41234{path}")).as_deref(),
+            Some("py")
+        );
+        assert_eq!(
+            keyring(&local, &format!("http://LOCALHOST:41234{path}")).as_deref(),
+            Some("py")
+        );
+        assert_eq!(
+            keyring(&local, &format!("http://127.0.0.1:41234{path}")),
+            None
+        );
+        assert_eq!(
+            keyring(&local, &format!("http://localhost.:41234{path}")),
+            None
+        );
+    }
+
+    #[test]
+    fn a_named_repository_needs_its_own_host() {
+        let t = Trust::new(
+            configured(&[
+                (
+                    "py",
+                    "corp",
+                    Some("111122223333"),
+                    None,
+                    Some("pypi-store"),
+                    Format::Pypi,
+                ),
+                ("js", "corp", None, None, Some("npm-store"), Format::Npm),
+                ("else", "else", None, None, None, Format::Pypi),
+            ]),
+            Some("py"),
+            Some(EMU),
+        );
+        let named = |name: &str, index: &str| {
+            t.spec_for_named(name, &ClientUrl::cargo(index)?)
+                .map(|s| s.name)
+        };
+        let index = format!("sparse+https://{HOST}/cargo/crates/");
+        assert_eq!(named("js", &index).as_deref(), Some("js"));
+        assert_eq!(named("py", &index).as_deref(), Some("py"));
+        assert_eq!(
+            named("js", &format!("sparse+{}", emu("/cargo/crates/"))).as_deref(),
+            Some("js")
+        );
+        assert_eq!(named("else", &index), None, "another domain's host");
+        assert_eq!(named("nope", &index), None);
+        assert!(!t.has("nope") && t.has("js"));
+        assert_eq!(
+            named("py", "sparse+https://crates.example.com/index/"),
+            None
+        );
+        assert_eq!(named("py", &index.replace("https://", "http://")), None);
+        assert_eq!(
+            named(
+                "py",
+                &format!("sparse+http://127.0.0.1:1/{HOST}/cargo/crates/")
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn domains_with_hyphens_and_digits_and_every_partition_are_recognised() {
+        for (url, domain) in [
+            (
+                "https://my-corp-2-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/repo/",
+                "my-corp-2",
+            ),
+            (
+                "https://a1-000000000000.d.codeartifact.us-east-1.amazonaws.com/",
+                "a1",
+            ),
+            (
+                "https://x-9-9-123456789012.d.codeartifact.ap-southeast-2.amazonaws.com/pypi/r9/simple/",
+                "x-9-9",
+            ),
+            (
+                "https://corp-111122223333.d.codeartifact.us-gov-west-1.amazonaws.com/",
+                "corp",
+            ),
+            (
+                "https://corp-111122223333.d.codeartifact.eu-west-1.on.aws/pypi/r/simple/",
+                "corp",
+            ),
+            (
+                "https://corp-111122223333.d.codeartifact.cn-north-1.amazonaws.com.cn/pypi/r/simple/",
+                "corp",
+            ),
+        ] {
+            let asked = ClientUrl::keyring(url).unwrap_or_else(|| panic!("{url}"));
+            assert_eq!(asked.realm().domain, domain, "{url}");
+            assert_eq!(asked.realm().owner.len(), 12);
+            let t = Trust::new(
+                configured(&[("x", domain, None, None, None, Format::Npm)]),
+                None,
+                None,
+            );
+            assert_eq!(keyring(&t, url).as_deref(), Some("x"), "{url}");
+        }
+        let asked = ClientUrl::keyring(
+            "https://my-corp-2-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/repo/",
+        )
+        .unwrap();
+        assert_eq!(asked.realm().format, Some(Format::Npm));
+    }
+
+    #[test]
+    fn lookalikes_are_not_recognised() {
+        for u in [
+            "https://pypi.org/simple/",
+            "pypi.org",
+            "",
+            "https://corp-11112222333.d.codeartifact.eu-west-1.amazonaws.com/", // 11 digits
+            "https://corp-1111222233334.d.codeartifact.eu-west-1.amazonaws.com/", // 13 digits
+            "https://corp111122223333.d.codeartifact.eu-west-1.amazonaws.com/", // no hyphen
+            "https://-111122223333.d.codeartifact.eu-west-1.amazonaws.com/",
+            "https://corp--111122223333.d.codeartifact.eu-west-1.amazonaws.com/",
+            "https://Corp_x-111122223333.d.codeartifact.eu-west-1.amazonaws.com/",
+            "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com.evil.example/",
+            "https://corp-111122223333.d.codeartifact.eu-west-1.evil.example/",
+            "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com:https/",
+            "https://corp-111122223333.d.codeartifact.west.amazonaws.com/",
+            "127.0.0.1:8080",
+            "http://127.0.0.1:8080/simple/",
+        ] {
+            assert_eq!(ClientUrl::keyring(u), None, "{u}");
+        }
+    }
+
+    #[test]
+    fn unknown_formats_leave_the_repository_out() {
+        let asked = ClientUrl::keyring(&format!("https://{HOST}/simple/x/")).unwrap();
+        assert_eq!(
+            (asked.realm().format, asked.realm().repository.clone()),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn the_best_configured_repository_of_the_domain_is_used() {
         let repos = configured(&[
             (
                 "js",
@@ -435,7 +807,8 @@ mod tests {
                 Format::Pypi,
             ),
         ]);
-        let spec = realm.spec(&repos, Some("js"));
+        let t = Trust::new(repos.clone(), Some("js"), None);
+        let spec = t.spec_for(&ClientUrl::keyring(REAL).unwrap()).unwrap();
         assert_eq!(spec.name, "py");
         assert_eq!(spec.profile.as_deref(), Some("profile-py"));
         assert_eq!(
@@ -444,42 +817,33 @@ mod tests {
             "region filled in from the URL"
         );
         // host-only: no repository in the URL, the default wins among equals
-        let host = parse("corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com").unwrap();
-        assert_eq!(host.spec(&repos, Some("js")).name, "js");
+        assert_eq!(keyring(&t, HOST).as_deref(), Some("js"));
+        let t = Trust::new(repos, None, None);
         assert_eq!(
-            host.spec(&repos, None).name,
-            "js",
+            keyring(&t, HOST).as_deref(),
+            Some("js"),
             "first name wins among equals"
         );
     }
 
     #[test]
-    fn another_owner_or_region_is_another_domain() {
-        let realm = parse(REAL).unwrap();
-        let repos = configured(&[
-            ("a", "corp", Some("999999999999"), None, None, Format::Pypi),
-            ("b", "corp", None, Some("us-east-1"), None, Format::Pypi),
-        ]);
-        let spec = realm.spec(&repos, None);
-        assert_eq!(spec.name, "pypi-store", "built from the URL");
-        assert_eq!(spec.profile, None);
-        // no owner configured: the caller's account; the URL fills it in
-        let repos = configured(&[("c", "corp", None, None, None, Format::Pypi)]);
-        let spec = realm.spec(&repos, None);
-        assert_eq!(
-            (spec.name.as_str(), spec.owner.as_deref()),
-            ("c", Some("111122223333"))
-        );
-    }
-
-    #[test]
-    fn with_no_config_the_url_is_enough() {
-        let spec = parse(REAL).unwrap().spec(&BTreeMap::new(), None);
-        assert_eq!(spec.domain, "corp");
-        assert_eq!(spec.owner.as_deref(), Some("111122223333"));
-        assert_eq!(spec.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(spec.repository.as_deref(), Some("pypi-store"));
-        assert_eq!(spec.format, Format::Pypi);
-        assert_eq!(spec.profile, None);
+    fn parse_url_refuses_text_other_readers_see_another_host_in() {
+        assert!(parse_url(REAL).is_some());
+        assert!(parse_url("https://aws:a%2Fb@h.example/x").is_some());
+        assert_eq!(written_host("https://a@b@c:1/x@y"), Some("c"));
+        assert_eq!(written_host("http://[::1]:8/"), Some("[::1]"));
+        for u in [
+            "https://h.example\\@evil/",
+            "https://h%2Eexample/",
+            "https://H\u{0130}.example/",
+            "http://127.1/",
+            "http://[0::1]/",
+            "file:///etc/passwd",
+            "https://",
+            "https:/h.example/",
+            "https:h.example/",
+        ] {
+            assert_eq!(parse_url(u), None, "{u}");
+        }
     }
 }

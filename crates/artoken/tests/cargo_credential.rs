@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -48,6 +48,8 @@ fn converse(mut cmd: Command, lines: &[String]) -> (Output, Vec<Value>) {
         .write_all(input.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
+    // stderr joins the suite's leak check (stdout carries the token by design).
+    testkit::record_output(&cmd, &out);
     let values = String::from_utf8(out.stdout.clone())
         .unwrap()
         .lines()
@@ -128,23 +130,34 @@ fn cargo_runs_artoken_itself_with_the_arguments_in_the_request() {
 #[test]
 fn bearer_and_repo_arguments() {
     let env = setup();
-    let foreign = serde_json::json!({
-        "v": 1,
-        "registry": {"index-url": "sparse+https://crates.example.com/index/"},
-        "kind": "get",
-        "operation": "read",
-        "args": ["cargo-credential", "--repo", "demo", "--bearer"],
-    })
-    .to_string();
+    let with_args = |url: &str| {
+        serde_json::json!({
+            "v": 1,
+            "registry": {"index-url": url},
+            "kind": "get",
+            "operation": "read",
+            "args": ["cargo-credential", "--repo", "js", "--bearer"],
+        })
+        .to_string()
+    };
     let (_, replies) = converse(
         plugin(&env, &["--bearer"]),
-        &[read_request(&env, "read"), foreign],
+        &[
+            read_request(&env, "read"),
+            with_args(&index_url(&env)),
+            // --repo names the settings, not any registry: another one gets no token
+            with_args("sparse+https://crates.example.com/index/"),
+        ],
     );
-    for r in &replies[1..] {
+    for r in &replies[1..3] {
         let t = r["Ok"]["token"].as_str().unwrap();
         let bare = t.strip_prefix("Bearer ").unwrap_or_else(|| panic!("{r}"));
         assert!(env.emu.issued_tokens().contains(&bare.to_string()));
     }
+    assert_eq!(
+        replies[3],
+        serde_json::json!({"Err": {"kind": "url-not-supported"}})
+    );
 }
 
 #[test]
@@ -222,14 +235,39 @@ fn without_cargo_plugin_it_explains_the_setup() {
 // --- real cargo against a small authenticated sparse registry ---------------------------------
 
 /// Serves a sparse index under `/{codeartifact host}/cargo/crates/` that wants a token on
-/// every request; records the `Authorization` headers it got.
+/// every request; records the `Authorization` headers it got. Any other connection is passed
+/// through to the emulator, so the registry's address is the endpoint override, as the
+/// emulator's own path form needs.
 struct Registry {
     url: String,
+    /// `http://127.0.0.1:PORT`: for AWS_ENDPOINT_URL.
+    origin: String,
     seen: Arc<Mutex<Vec<String>>>,
 }
 
-fn start_registry() -> Registry {
+/// Copies the bytes `first` already read, then both ways, between `client` and `upstream`.
+fn pass_through(client: TcpStream, first: Vec<u8>, upstream: &str) {
+    let Ok(mut up) = TcpStream::connect(upstream) else {
+        return;
+    };
+    if up.write_all(&first).is_err() {
+        return;
+    }
+    let (mut up_read, mut client_write) = (up.try_clone().unwrap(), client.try_clone().unwrap());
+    let back = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut up_read, &mut client_write);
+        let _ = client_write.shutdown(std::net::Shutdown::Write);
+    });
+    let mut client_read = client;
+    let _ = std::io::copy(&mut client_read, &mut up);
+    let _ = up.shutdown(std::net::Shutdown::Write);
+    let _ = back.join();
+}
+
+fn start_registry(emulator: &str) -> Registry {
+    let upstream = emulator.trim_start_matches("http://").to_string();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
     let base = format!(
         "http://{}/demo-{OWNER}.d.codeartifact.{}.amazonaws.com/cargo/crates",
         listener.local_addr().unwrap(),
@@ -245,6 +283,14 @@ fn start_registry() -> Registry {
                 continue;
             }
             let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            if !path.contains("/cargo/crates/") {
+                // an AWS call: to the emulator
+                let mut first = line.into_bytes();
+                first.extend_from_slice(reader.buffer());
+                let upstream = upstream.clone();
+                std::thread::spawn(move || pass_through(stream, first, &upstream));
+                continue;
+            }
             let mut auth = None;
             loop {
                 let mut h = String::new();
@@ -295,14 +341,17 @@ fn start_registry() -> Registry {
     });
     Registry {
         url: format!("{base}/"),
+        origin,
         seen,
     }
 }
 
 #[test]
 fn real_cargo_resolves_a_crate_with_the_token_artoken_provides() {
-    let env = setup();
-    let registry = start_registry();
+    let mut env = setup();
+    let registry = start_registry(&env.emu.url());
+    // The registry is the emulator's path form at the endpoint override (AWS calls go through).
+    env.sb.use_endpoint(&registry.origin);
     let cargo_home = env.sb.root().join("cargo-home");
     std::fs::create_dir_all(&cargo_home).unwrap();
     let artoken = env!("CARGO_BIN_EXE_artoken");

@@ -182,11 +182,14 @@ fn pip_before_26_2_installs_through_the_keyring_helper() {
 }
 
 #[test]
-fn uv_installs_through_the_keyring_helper_with_no_config() {
+fn uv_installs_through_the_keyring_helper_with_no_config_file() {
     let mut env = setup();
     let log = keyring_on_path(&mut env);
-    // nothing configured: the index URL alone says which domain
+    // no config file: the domain comes from ARTOKEN_* (a URL alone gets no token)
     std::fs::remove_file(env.sb.work().join("artoken.yml")).unwrap();
+    env.sb
+        .set_env("ARTOKEN_DOMAIN", "demo")
+        .set_env("ARTOKEN_DOMAIN_OWNER", OWNER);
     let target = env.sb.root().join("site-uv");
     let out = testkit::run(uv(&env, &index_with_user(&env), &target).env("UV_NO_CONFIG", "1"));
     assert_installed(&out, &target, "uv");

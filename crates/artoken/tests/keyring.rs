@@ -196,8 +196,15 @@ fn urls_that_are_not_codeartifact_get_a_silent_exit_1() {
 
 #[test]
 fn hyphenated_and_numbered_domains_are_recognised() {
-    // No such domain in the emulator: recognised means artoken asks AWS (and says why it failed).
+    // Configured, but no such domain in the emulator: recognised means artoken asks AWS (and
+    // says why it failed).
     let env = setup();
+    let config = env.sb.work().join("artoken.yml");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "repositories:\n",
+        "repositories:\n  team:\n    domain: my-team-2\n",
+    );
+    std::fs::write(&config, text).unwrap();
     let out = keyring(
         &env,
         &[
@@ -214,9 +221,13 @@ fn hyphenated_and_numbered_domains_are_recognised() {
 }
 
 #[test]
-fn works_with_no_config_at_all() {
-    let env = setup();
+fn works_with_a_repository_from_artoken_variables_alone() {
+    let mut env = setup();
     std::fs::remove_file(env.sb.work().join("artoken.yml")).unwrap();
+    // Nothing configured: no token for any URL (trust_urls.rs); ARTOKEN_* configure one.
+    env.sb
+        .set_env("ARTOKEN_DOMAIN", "demo")
+        .set_env("ARTOKEN_DOMAIN_OWNER", OWNER);
     let out = keyring_ok(
         &env,
         &["--mode=creds", "--output=json", "get", &index(&env)],
@@ -231,7 +242,6 @@ fn aws_refusing_is_one_line_on_stderr() {
     env.sb
         .set_env("AWS_ACCESS_KEY_ID", "AKIABLOCKEDBLOCKED00")
         .set_env("AWS_SECRET_ACCESS_KEY", "blocked-secret");
-    std::fs::remove_file(env.sb.work().join("artoken.yml")).unwrap();
     for args in [
         vec!["get", HOST, "aws"],
         vec!["--mode=creds", "--output=json", "get", HOST],

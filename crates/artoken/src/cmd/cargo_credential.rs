@@ -8,8 +8,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use artoken_tools::cargo_credential::{self, Reply};
-use artoken_tools::realm::Realm;
+use artoken_tools::cargo_credential::{self, Fetch, Reply};
+use artoken_tools::realm::Trust;
 use clap::Args;
 
 use crate::app::App;
@@ -20,8 +20,8 @@ pub struct CargoCredentialArgs {
     /// Passed by cargo
     #[arg(long)]
     pub cargo_plugin: bool,
-    /// --repo NAME (take the token for this configured repository, whatever the index URL),
-    /// --bearer (send `Bearer TOKEN` instead of the bare token)
+    /// --repo NAME (take the token with this configured repository's settings; the index URL
+    /// must be its host), --bearer (send `Bearer TOKEN` instead of the bare token)
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,
@@ -40,8 +40,9 @@ In ~/.cargo/config.toml (or a project's .cargo/config.toml):
 
 (`artoken url --tool cargo REPO` prints the index.) Cargo then asks artoken for a token when it
 needs one; artoken answers from its shared cache or AWS, with the expiry so cargo reuses it, and
-nothing is written to cargo's files. Arguments after `cargo-credential`: --repo NAME (use this
-configured repository whatever the index), --bearer (send `Bearer TOKEN`).
+nothing is written to cargo's files. Only a configured repository's own index gets a token
+(https, its exact host). Arguments after `cargo-credential`: --repo NAME (use this configured
+repository's settings; the index must still be its host), --bearer (send `Bearer TOKEN`).
 ";
 
 /// True when cargo started artoken itself as the provider (`artoken --cargo-plugin`).
@@ -83,29 +84,27 @@ fn causes(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
 }
 
 fn plugin(global: &Global, extra: &[String]) -> ExitCode {
-    // Config and runtime only once a token is asked for.
-    let mut app: Option<Result<App, String>> = None;
-    let fetch = |realm: Option<&Realm>, repository: Option<&str>, bearer: bool| -> Reply {
-        let app = app.get_or_insert_with(|| {
+    // Config and runtime only once a CodeArtifact registry asks.
+    let mut loaded: Option<Result<(App, Trust), String>> = None;
+    let fetch = |f: &Fetch| -> Reply {
+        let loaded = loaded.get_or_insert_with(|| {
             App::new(global)
+                .map(|app| {
+                    let trust = crate::cmd::keyring::trust(&app);
+                    (app, trust)
+                })
                 .map_err(|e| artoken_core::redact::redact(&format!("{e:#}")).into_owned())
         });
-        let app = match app {
-            Ok(a) => a,
+        let (app, trust) = match loaded {
+            Ok(l) => (&l.0, &l.1),
             Err(e) => return Reply::other(e.clone(), vec![]),
         };
-        let spec = match (repository, realm) {
-            (Some(name), _) => match app.config.repository(Some(name)) {
-                Ok(s) => s.clone(),
-                Err(e) => return Reply::other(e.to_string(), vec![]),
-            },
-            (None, Some(realm)) => {
-                realm.spec(&app.config.repositories, app.config.default.as_deref())
-            }
-            (None, None) => return Reply::other("no repository for this registry", vec![]),
+        let spec = match f.spec(trust) {
+            Ok(s) => s,
+            Err(reply) => return reply,
         };
         match app.block_on(app.provider.token(&spec)) {
-            Ok(t) => Reply::token(t.token.expose(), t.expires_at, bearer),
+            Ok(t) => Reply::token(t.token.expose(), t.expires_at, f.bearer),
             Err(e) => {
                 let message = artoken_core::redact::redact(&e.to_string()).into_owned();
                 Reply::other(

@@ -1,8 +1,9 @@
 //! `artoken keyring ...` and artoken invoked as `keyring`: the pip/uv keyring subprocess protocol.
 //!
-//! stdout carries the reply and nothing else. A URL that is not a CodeArtifact endpoint, or a
-//! username other than `aws`, exits 1 without a word (the client then asks elsewhere); real
-//! failures (AWS said no) exit 1 with one line on stderr.
+//! stdout carries the reply and nothing else. A URL that may not get a token (not a configured
+//! repository's https host, nor the emulator's form at the endpoint override: see
+//! `artoken_tools::realm`), or a username other than `aws`, exits 1 without a word (the client
+//! then asks elsewhere); real failures (AWS said no) exit 1 with one line on stderr.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use artoken_tools::keyring::{self, Admin, Invocation};
-use artoken_tools::realm;
+use artoken_tools::realm::{ClientUrl, Trust};
 use clap::{Args, Parser};
 
 use crate::app::{App, env_var};
@@ -118,19 +119,30 @@ fn answer(global: &Global, args: &[String]) -> ExitCode {
     }
 }
 
+/// Which URLs get a token: the loaded config and where AWS calls go (`--endpoint-url`, else
+/// `AWS_ENDPOINT_URL_CODEARTIFACT`, else `AWS_ENDPOINT_URL`), for the keyring helper and the
+/// cargo credential provider alike.
+pub fn trust(app: &App) -> Trust {
+    let s = app.provider.settings();
+    let endpoint = s.endpoint_override.as_deref().or(s.env_endpoint.as_deref());
+    Trust::from_config(&app.config, endpoint)
+}
+
 fn get(global: &Global, req: &keyring::GetRequest) -> ExitCode {
     // Not ours: silent, so the client goes on to its next source.
     if !req.username_fits() {
         return ExitCode::from(1);
     }
-    let Some(realm) = realm::parse(&req.service) else {
+    let Some(asked) = ClientUrl::keyring(&req.service) else {
         return ExitCode::from(1);
     };
     let app = match App::new(global) {
         Ok(a) => a,
         Err(e) => return fail(&e),
     };
-    let spec = realm.spec(&app.config.repositories, app.config.default.as_deref());
+    let Some(spec) = trust(&app).spec_for(&asked) else {
+        return ExitCode::from(1);
+    };
     let token = match app.block_on(app.provider.token(&spec)) {
         Ok(t) => t,
         Err(e) => {
