@@ -59,12 +59,9 @@ pub enum HandlerError {
     Config(String),
     #[error("{0}")]
     Failed(String),
-    #[error("{failed} of {total} targets failed: {details}")]
-    RefreshFailed {
-        failed: usize,
-        total: usize,
-        details: String,
-    },
+    /// `N of M targets failed: ...`, as `artoken refresh` says it ([`refresh::Round::error`]).
+    #[error("{0}")]
+    RefreshFailed(String),
 }
 
 impl HandlerError {
@@ -73,7 +70,7 @@ impl HandlerError {
             HandlerError::InvalidEvent(_) => "InvalidEvent",
             HandlerError::Config(_) => "ConfigError",
             HandlerError::Failed(_) => "ArtokenError",
-            HandlerError::RefreshFailed { .. } => "RefreshFailed",
+            HandlerError::RefreshFailed(_) => "RefreshFailed",
         }
     }
 }
@@ -401,40 +398,30 @@ impl Handler {
             min_validity: self.min_validity.clone().map_err(HandlerError::Config)?,
             dry_run: false,
         };
-        let outcomes = refresh::refresh_all(aws, config, &jobs, options).await;
-        let mut results = Vec::new();
-        let mut failures = Vec::new();
-        for (job, r) in &outcomes {
-            match r {
-                Ok(o) => {
-                    tracing::info!("{}: {}", o.place, o.summary());
-                    results.push(json!({
-                        "target": o.place.to_string(),
-                        "repository": o.repository,
-                        "status": if o.written { "updated" } else { "up-to-date" },
-                        "index_lines": o.rewrite.index_lines,
-                        "token_expires": artoken_core::human::utc(o.expires_at),
-                    }));
-                }
-                Err(e) => {
-                    let line = one_line(e);
-                    let line = if line.starts_with(&job.place.to_string()) {
-                        line
-                    } else {
-                        format!("{}: {line}", job.place)
-                    };
-                    tracing::error!("{line}");
-                    failures.push(line);
-                }
+        let round = refresh::refresh_all(aws, config, &jobs, options).await;
+        for line in round.lines() {
+            match line {
+                Ok(l) => tracing::info!("{l}"),
+                Err(l) => tracing::error!("{l}"),
             }
         }
-        if !failures.is_empty() {
-            return Err(HandlerError::RefreshFailed {
-                failed: failures.len(),
-                total: outcomes.len(),
-                details: failures.join("; "),
-            });
+        if let Some(e) = round.error() {
+            return Err(HandlerError::RefreshFailed(e));
         }
+        let results: Vec<Value> = round
+            .outcomes
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok())
+            .map(|o| {
+                json!({
+                    "target": o.place.to_string(),
+                    "repository": o.repository,
+                    "status": if o.written { "updated" } else { "up-to-date" },
+                    "index_lines": o.rewrite.index_lines,
+                    "token_expires": artoken_core::human::utc(o.expires_at),
+                })
+            })
+            .collect();
         Ok(json!({ "action": "refresh", "targets": results }))
     }
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use artoken_core::RepositorySpec;
 use artoken_core::config::{Config, TargetLocation};
@@ -93,6 +94,11 @@ impl Outcome {
             artoken_core::human::utc(self.expires_at)
         )
     }
+
+    /// `PLACE: ` and the [`summary`](Outcome::summary).
+    pub fn line(&self) -> String {
+        format!("{}: {}", self.place, self.summary())
+    }
 }
 
 /// The jobs for the configured `targets:`.
@@ -150,22 +156,74 @@ pub async fn refresh_with(
     })
 }
 
-/// Refreshes every job; outcomes in order, each a success or an error line.
-pub async fn refresh_all(
-    aws: &Aws<'_>,
-    config: &Config,
-    jobs: &[Job],
-    options: Options,
-) -> Vec<(Job, Result<Outcome, AwsError>)> {
-    let mut out = Vec::with_capacity(jobs.len());
+/// Refreshes every job, in order: the one runner `artoken refresh` and the Lambda share, so
+/// they report alike (see [`Round`]).
+pub async fn refresh_all(aws: &Aws<'_>, config: &Config, jobs: &[Job], options: Options) -> Round {
+    let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
         let r = refresh_one(aws, config, job, options).await;
-        if let Err(e) = &r {
-            tracing::debug!("{}: {}", job.place, one_line(e));
-        }
-        out.push((job.clone(), r));
+        outcomes.push((job.clone(), r));
     }
-    out
+    Round { outcomes }
+}
+
+/// What one run over the targets did, and the lines it is reported with.
+#[derive(Debug)]
+pub struct Round {
+    /// Each job with its outcome or error, in order.
+    pub outcomes: Vec<(Job, Result<Outcome, AwsError>)>,
+}
+
+impl Round {
+    /// How many targets failed.
+    pub fn failed(&self) -> usize {
+        self.outcomes.iter().filter(|(_, r)| r.is_err()).count()
+    }
+
+    /// One line per target, in order: `Ok("PLACE: updated ...")` or `Err("PLACE: FAILED:
+    /// why")`.
+    pub fn lines(&self) -> Vec<Result<String, String>> {
+        self.outcomes
+            .iter()
+            .map(|(job, r)| match r {
+                Ok(o) => Ok(o.line()),
+                Err(e) => {
+                    let (place, why) = failure(job, e);
+                    Err(format!("{place}: FAILED: {why}"))
+                }
+            })
+            .collect()
+    }
+
+    /// `N of M targets failed: PLACE: why; PLACE: why`, or `None` when none did.
+    pub fn error(&self) -> Option<String> {
+        let failures: Vec<String> = self
+            .outcomes
+            .iter()
+            .filter_map(|(job, r)| r.as_ref().err().map(|e| failure(job, e)))
+            .map(|(place, why)| format!("{place}: {why}"))
+            .collect();
+        (!failures.is_empty()).then(|| {
+            format!(
+                "{} of {} targets failed: {}",
+                failures.len(),
+                self.outcomes.len(),
+                failures.join("; ")
+            )
+        })
+    }
+}
+
+/// The target and why it failed: the error on one line, without the target's name when the
+/// error starts with it (the lines name it once, in front).
+fn failure(job: &Job, e: &AwsError) -> (String, String) {
+    let msg = one_line(e);
+    let place = job.place.to_string();
+    let why = match msg.strip_prefix(&place).and_then(|m| m.strip_prefix(": ")) {
+        Some(rest) => rest.to_string(),
+        None => msg,
+    };
+    (place, why)
 }
 
 async fn refresh_s3(
@@ -190,8 +248,14 @@ async fn refresh_s3(
     Ok((u.value, u.written, u.attempts))
 }
 
+/// How long a local file's writer may hold its lock before `refresh` gives up on it (writers
+/// hold it for a read and a write of one small file).
+const FILE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A local file: rewritten atomically (mode 0600: it holds a token) when its index lines
-/// change, after checking nobody changed it since it was read.
+/// change. The write happens under the file's lock (the one every writer of a target takes,
+/// [`artoken_core::atomic::lock_target`]) after re-reading it, so an edit made meanwhile is
+/// rewritten, never lost. A symlink is written through only to a file of this user's.
 fn refresh_file(
     path: &Path,
     auth: &RepoAuth,
@@ -204,14 +268,16 @@ fn refresh_file(
             source,
         }
     };
-    // Write through a symlink to the file it points at.
-    let real = std::fs::canonicalize(path).map_err(file_err("cannot read"))?;
+    let real = artoken_core::ownership::write_through(path, artoken_core::ownership::euid())
+        .map_err(|m| AwsError::Invalid(format!("{}: {m}", path.display())))?;
     for attempt in 1..=s3::MAX_ATTEMPTS {
         let bytes = std::fs::read(&real).map_err(file_err("cannot read"))?;
         let rw = rewrite(&bytes, &auth.repo, &auth.token.token);
         if dry_run || !rw.changed() {
             return Ok((rw, false, attempt));
         }
+        let _lock = artoken_core::atomic::lock_target(&real, FILE_LOCK_TIMEOUT)
+            .map_err(file_err("cannot lock"))?;
         let again = std::fs::read(&real).map_err(file_err("cannot read"))?;
         if again != bytes {
             continue;

@@ -5,6 +5,9 @@
 //! rename, and the lock dies with the process, so a temp file whose lock can be taken belongs to
 //! a writer that is gone: the next write (or removal, see [`sweep_stale_temp_files`]) of the same
 //! target deletes it.
+//!
+//! A read-modify-write of a target takes [`lock_target`] first and re-reads under it, so two
+//! writers that both take it never lose each other's edits.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
@@ -12,6 +15,7 @@ use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// Writes `bytes` to `path` so that readers see either the old or the new content, never a
 /// torn file. The new file gets `mode` (use 0o600 for anything holding a token). Temp files of
@@ -139,6 +143,52 @@ pub fn sweep_stale_temp_files(path: &Path) {
         };
         if f.metadata().is_ok_and(|m| m.is_file()) && f.try_lock().is_ok() && is_same_file(&f, &p) {
             let _ = fs::remove_file(&p);
+        }
+    }
+}
+
+/// Holds a target's lock (see [`lock_target`]) until dropped.
+#[derive(Debug)]
+pub struct TargetLock {
+    _file: File,
+}
+
+/// Takes the exclusive lock on the existing file at `path` (a lock on the file itself: no lock
+/// file beside it), waiting up to `timeout` for another writer. A writer replaces the file by
+/// renaming a new one over it, so the lock taken is re-checked to be on the file now at
+/// `path`, and taken again on the new one if not. Where locks are not supported (some network
+/// file systems) it holds nothing, as for temp files.
+pub fn lock_target(path: &Path, timeout: Duration) -> io::Result<TargetLock> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(2);
+    let mut told = false;
+    loop {
+        let file = File::open(path)?;
+        match file.try_lock() {
+            Ok(()) if is_same_file(&file, path) => return Ok(TargetLock { _file: file }),
+            // Replaced while we waited: lock the new file.
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                if !told {
+                    tracing::debug!("{}: waiting for another writer's lock", path.display());
+                    told = true;
+                }
+                if start.elapsed() >= timeout {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "another process has held its lock for {} s",
+                            timeout.as_secs()
+                        ),
+                    ));
+                }
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                tracing::debug!("{}: cannot be locked ({e}); going on", path.display());
+                return Ok(TargetLock { _file: file });
+            }
         }
     }
 }
@@ -281,5 +331,45 @@ mod tests {
             "{msg}"
         );
         assert!(!msg.contains(".tmp."), "{msg}");
+    }
+
+    #[test]
+    fn the_target_lock_excludes_follows_replacements_and_times_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("requirements.txt");
+        write_atomic(&p, b"one", 0o600).unwrap();
+        let held = lock_target(&p, Duration::from_secs(1)).unwrap();
+        let e = lock_target(&p, Duration::from_millis(30)).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        assert!(
+            e.to_string()
+                .starts_with("another process has held its lock"),
+            "{e}"
+        );
+        // A writer holding the lock replaces the file: a waiter gets the lock on the new file,
+        // not on the old one it opened first.
+        let waiter = std::thread::spawn({
+            let p = p.clone();
+            move || {
+                let lock = lock_target(&p, Duration::from_secs(60)).unwrap();
+                (lock, fs::read(&p).unwrap())
+            }
+        });
+        write_atomic(&p, b"two", 0o600).unwrap();
+        drop(held);
+        let (lock, seen) = waiter.join().unwrap();
+        assert_eq!(seen, b"two");
+        assert!(matches!(
+            File::open(&p).unwrap().try_lock(),
+            Err(fs::TryLockError::WouldBlock)
+        ));
+        drop(lock);
+        lock_target(&p, Duration::from_millis(30)).unwrap();
+        assert_eq!(
+            lock_target(&dir.path().join("missing"), Duration::from_secs(1))
+                .unwrap_err()
+                .kind(),
+            io::ErrorKind::NotFound
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -187,34 +187,59 @@ impl Cache {
         &self.dir
     }
 
-    /// Creates the dir (0700) if needed and checks it is usable.
+    /// Creates the dir (0700) if needed and checks it is ours (see [`crate::ownership`]), as ssh
+    /// checks `~/.ssh`: a symlink there, or a directory of another user, is refused, never
+    /// followed or chmodded (the caller then works uncached). Ours and open to others: made 0700.
     pub fn prepare(&self) -> Result<(), CacheError> {
         let err = |source| CacheError::Dir {
             path: self.dir.clone(),
             source,
         };
-        match fs::metadata(&self.dir) {
-            Ok(m) if m.is_dir() => {
-                if m.permissions().mode() & 0o077 != 0 {
-                    fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
-                        .map_err(err)?;
-                }
-                Ok(())
-            }
-            Ok(_) => Err(err(io::Error::new(
-                io::ErrorKind::NotADirectory,
-                "exists and is not a directory",
-            ))),
+        let refuse = |kind, why: String| err(io::Error::new(kind, why));
+        let found = match fs::symlink_metadata(&self.dir) {
+            Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 fs::DirBuilder::new()
                     .recursive(true)
                     .mode(0o700)
                     .create(&self.dir)
                     .map_err(err)?;
-                fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700)).map_err(err)
+                fs::symlink_metadata(&self.dir).map_err(err)?
             }
-            Err(e) => Err(err(e)),
+            Err(e) => return Err(err(e)),
+        };
+        if found.file_type().is_symlink() {
+            return Err(refuse(
+                io::ErrorKind::PermissionDenied,
+                "is a symlink; artoken keeps tokens only in a real directory of yours".into(),
+            ));
         }
+        if !found.is_dir() {
+            return Err(refuse(
+                io::ErrorKind::NotADirectory,
+                "exists and is not a directory".into(),
+            ));
+        }
+        let me = crate::ownership::euid();
+        let facts = crate::ownership::Facts::of(&found);
+        if let Err(why) = crate::ownership::check(facts, me, crate::ownership::Purpose::Write) {
+            return Err(refuse(io::ErrorKind::PermissionDenied, why.to_string()));
+        }
+        // Fix the mode through a handle on the directory just judged: if the name was swapped
+        // for a symlink meanwhile, the handle is another inode and nothing is changed.
+        let dir = File::open(&self.dir).map_err(err)?;
+        let opened = dir.metadata().map_err(err)?;
+        if (opened.dev(), opened.ino()) != (found.dev(), found.ino()) {
+            return Err(refuse(
+                io::ErrorKind::PermissionDenied,
+                "was replaced while being checked".into(),
+            ));
+        }
+        if opened.permissions().mode() & 0o077 != 0 {
+            dir.set_permissions(fs::Permissions::from_mode(0o700))
+                .map_err(err)?;
+        }
+        Ok(())
     }
 
     fn token_path(&self, key: &CacheKey) -> PathBuf {

@@ -6,6 +6,7 @@ pub mod atomic;
 pub mod cache;
 pub mod config;
 pub mod human;
+pub mod ownership;
 #[cfg(feature = "aws")]
 pub mod provider;
 pub mod redact;

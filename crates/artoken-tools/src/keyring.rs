@@ -397,14 +397,8 @@ pub fn install(dir: &Path, exe: &Path, kind: ShimKind) -> Result<Outcome, ShimEr
         return Ok(Outcome::Unchanged(path));
     }
     fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let tmp = dir.join(format!(".{SHIM_NAME}.artoken-tmp.{}", std::process::id()));
-    let _ = fs::remove_file(&tmp);
-    let written = match kind {
-        ShimKind::Symlink => symlink(exe, &tmp),
-        ShimKind::Script => fs::write(&tmp, script(exe))
-            .and_then(|()| fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755))),
-    };
-    if let Err(e) = written.and_then(|()| fs::rename(&tmp, &path)) {
+    let tmp = create_shim_temp(dir, exe, kind).map_err(io_err(dir))?;
+    if let Err(e) = fs::rename(&tmp, &path) {
         let _ = fs::remove_file(&tmp);
         return Err(io_err(&path)(e));
     }
@@ -412,6 +406,50 @@ pub fn install(dir: &Path, exe: &Path, kind: ShimKind) -> Result<Outcome, ShimEr
         ShimState::Absent => Outcome::Created(path),
         _ => Outcome::Replaced(path),
     })
+}
+
+/// The shim, made under a new random name beside its place (`.keyring.artoken-tmp.HEX`) and
+/// created exclusively (`O_EXCL`; a symlink is too): whatever someone planted under a temp name
+/// is never followed, truncated or removed; a name that exists is skipped for another.
+fn create_shim_temp(dir: &Path, exe: &Path, kind: ShimKind) -> io::Result<PathBuf> {
+    use std::hash::{BuildHasher, RandomState};
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    for attempt in 0..16u32 {
+        // RandomState is seeded from the OS's random source.
+        let n = RandomState::new().hash_one((std::process::id(), attempt));
+        let tmp = dir.join(format!(".{SHIM_NAME}.artoken-tmp.{n:016x}"));
+        let made = match kind {
+            ShimKind::Symlink => symlink(exe, &tmp),
+            ShimKind::Script => {
+                let created = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o700)
+                    .open(&tmp);
+                created.and_then(|mut f| {
+                    // Filled through the handle of the file just created; then the exact mode
+                    // (the one given at creation is cut by the umask).
+                    let filled = f
+                        .write_all(script(exe).as_bytes())
+                        .and_then(|()| f.set_permissions(fs::Permissions::from_mode(0o755)));
+                    if filled.is_err() {
+                        let _ = fs::remove_file(&tmp);
+                    }
+                    filled
+                })
+            }
+        };
+        match made {
+            Ok(()) => return Ok(tmp),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "cannot create a temporary file: every name tried exists",
+    ))
 }
 
 /// Removes `dir/keyring` if it is artoken's.

@@ -10,11 +10,11 @@ use super::merge::{DraftRepo, EnvDef, EnvDefKind, Layer};
 use super::names;
 use super::origin::{Located, Slot};
 use super::resolved::EnvValue;
+use super::schema::{TOP_FIELDS, field_name, list, map, text};
 use super::targets;
 use super::var_key::{display_names, var_names};
 use super::yaml::{Kind, Node};
 
-const TOP_FIELDS: [&str; 5] = ["default", "repositories", "env", "cache", "targets"];
 const REPOSITORY_FIELDS: [&str; 8] = [
     "domain",
     "owner",
@@ -28,11 +28,6 @@ const REPOSITORY_FIELDS: [&str; 8] = [
 const ENV_KINDS: [&str; 4] = ["url", "token", "endpoint", "value"];
 const ENV_FIELDS: [&str; 5] = ["url", "token", "endpoint", "value", "tool"];
 const CACHE_FIELDS: [&str; 1] = ["refresh_before"];
-
-/// The top-level keys of an artoken.yml (to tell an artoken file from a wev one).
-pub(crate) fn is_top_field(key: &str) -> bool {
-    TOP_FIELDS.contains(&key)
-}
 
 /// Reads one artoken.yml; `None` (an empty file) is an empty layer.
 pub(crate) fn layer(path: &Path, root: Option<&Node>) -> Result<Layer, ConfigError> {
@@ -74,66 +69,6 @@ pub(crate) fn layer(path: &Path, root: Option<&Node>) -> Result<Layer, ConfigErr
         }
     }
     Ok(layer)
-}
-
-pub(super) fn list(fields: &[&str]) -> String {
-    fields
-        .iter()
-        .map(|f| format!("`{f}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The key as one of `fields`, else an "unknown field" error at the key's line.
-pub(super) fn field_name<'f>(
-    f: &InFile<'_>,
-    key: &Node,
-    parent: &str,
-    fields: &[&'f str],
-) -> Result<&'f str, ConfigError> {
-    let name = key.text();
-    if let Some(n) = &name
-        && let Some(found) = fields.iter().find(|f| **f == n.as_str())
-    {
-        return Ok(found);
-    }
-    let shown = match &name {
-        Some(n) => format!("`{}`", one_line(n)),
-        None => key.describe().to_string(),
-    };
-    Err(f.invalid(
-        key.line,
-        parent,
-        format!("unknown field {shown}, expected one of {}", list(fields)),
-    ))
-}
-
-pub(super) fn map<'n>(
-    f: &InFile<'_>,
-    node: &'n Node,
-    key: &str,
-) -> Result<&'n [(Node, Node)], ConfigError> {
-    node.entries().ok_or_else(|| {
-        f.invalid(
-            node.line,
-            key,
-            format!("expected a map, found {}", node.describe()),
-        )
-    })
-}
-
-/// A string (an integer reads as its digits); null and `""` are `None`.
-pub(super) fn text(f: &InFile<'_>, node: &Node, key: &str) -> Result<Option<String>, ConfigError> {
-    match &node.kind {
-        Kind::Null => Ok(None),
-        _ => node.text().map(Some).ok_or_else(|| {
-            f.invalid(
-                node.line,
-                key,
-                format!("expected a string, found {}", node.describe()),
-            )
-        }),
-    }
 }
 
 /// A set-or-cleared slot at the node's line: null clears, anything else goes through `read`.

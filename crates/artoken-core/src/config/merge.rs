@@ -11,10 +11,10 @@ use std::path::PathBuf;
 
 use crate::spec::{Format, TokenDuration};
 
-use super::origin::{Origin, Slot};
+use super::origin::{Located, Origin, Slot};
 use super::resolved::EnvValue;
 use super::targets::TargetsSlot;
-use super::wev::WevVar;
+use super::yaml::Node;
 
 /// One repository as the layers so far describe it.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +68,24 @@ impl DraftRepo {
         put(&mut m, "role_arn", &self.role_arn);
         put(&mut m, "duration", &self.duration);
         m
+    }
+}
+
+/// One wev variable's `plugin` settings, merged across files.
+#[derive(Debug, Clone)]
+pub(crate) struct WevVar {
+    /// The names as the key wrote them.
+    pub key: Vec<String>,
+    /// `plugin` fields, each where it was last set.
+    pub fields: BTreeMap<String, Located<Node>>,
+    /// Every file (and line) that mentioned the variable.
+    pub defined_in: Vec<Origin>,
+}
+
+impl WevVar {
+    pub fn merge_from(&mut self, later: WevVar) {
+        self.defined_in.extend(later.defined_in);
+        self.fields.extend(later.fields);
     }
 }
 
@@ -152,7 +170,6 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::config::origin::Located;
 
     fn at(file: &str, line: u32) -> Origin {
         Origin::file(Path::new(file), Some(line))

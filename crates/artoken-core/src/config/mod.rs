@@ -8,6 +8,13 @@
 //! `.wev.user.yml`, `wev.user.yml`, `.artoken.user.yml`, `artoken.user.yml` (each also as
 //! `.yaml`). Later files win. `--config FILE` ([`LoadOptions::explicit`]) replaces discovery.
 //!
+//! A discovered file is read only when it is ours ([`crate::ownership`], as git's
+//! `safe.directory`): it, a symlink naming it and the directory holding it belong to the
+//! current user or root, and none is writable by every user (a sticky directory like `/tmp`
+//! excepted). Anything else is skipped with a one-line warning naming it, so an `artoken.yml`
+//! planted in a shared parent like `/tmp` decides nothing. `--config` and `ARTOKEN_CONFIG`
+//! read exactly the files they name, whoever owns them.
+//!
 //! # artoken.yml
 //!
 //! ```yaml
@@ -73,6 +80,7 @@ mod names;
 mod origin;
 mod read;
 mod resolved;
+mod schema;
 pub mod targets;
 mod var_key;
 pub mod wev;
@@ -103,19 +111,25 @@ pub struct LoadOptions<'a> {
 
 /// Reads, merges and checks the configuration.
 pub fn load(options: &LoadOptions<'_>) -> Result<Config, ConfigError> {
-    let files: Vec<PathBuf> = if options.explicit.is_empty() {
-        discover(options.home.as_deref(), &options.cwd)
+    let mut texts = Vec::new();
+    if options.explicit.is_empty() {
+        let me = crate::ownership::euid();
+        for path in discover(options.home.as_deref(), &options.cwd) {
+            match read::read_discovered(&path, me)? {
+                Ok(text) => texts.push((path, text)),
+                // Once per file: load runs once per process.
+                Err(why) => tracing::warn!(
+                    "ignoring {}: {why}; name it with --config to read it anyway",
+                    path.display()
+                ),
+            }
+        }
     } else {
-        options
-            .explicit
-            .iter()
-            .map(|f| options.cwd.join(f))
-            .collect()
-    };
-    let mut texts = Vec::with_capacity(files.len());
-    for path in files {
-        let text = read::read_text(&path)?;
-        texts.push((path, text));
+        for f in &options.explicit {
+            let path = options.cwd.join(f);
+            let text = read::read_text(&path)?;
+            texts.push((path, text));
+        }
     }
     from_texts(&texts, options.env)
 }
@@ -523,6 +537,40 @@ mod tests {
             err.starts_with(&format!("{}: cannot read: ", missing.display())),
             "{err}"
         );
+    }
+
+    #[test]
+    fn files_every_user_can_write_are_skipped_unless_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            |p: &Path, m: u32| fs::set_permissions(p, fs::Permissions::from_mode(m)).unwrap();
+        let s = Sandbox::new();
+        let planted = s.write(
+            "work/team/artoken.yml",
+            "repositories:\n  planted: {domain: corp}\n",
+        );
+        let mine = s.write(
+            "work/team/proj/artoken.yml",
+            "repositories:\n  mine: {domain: corp}\n",
+        );
+        let names = |c: &Config| c.repositories.keys().cloned().collect::<Vec<_>>();
+        mode(&planted, 0o666);
+        let c = s.load().unwrap();
+        assert_eq!(names(&c), ["mine"]);
+        assert_eq!(c.sources, [mine.clone()]);
+        // Named with --config, it is read as it is.
+        let c = s.load_with(std::slice::from_ref(&planted), &[]).unwrap();
+        assert_eq!(names(&c), ["planted"]);
+        // A directory every user can write: its files are anyone's. With the sticky bit
+        // (/tmp), nobody else can replace a file of ours there.
+        mode(&planted, 0o644);
+        let team = s.root.join("work/team");
+        mode(&team, 0o777);
+        assert_eq!(names(&s.load().unwrap()), ["mine"]);
+        mode(&team, 0o1777);
+        assert_eq!(names(&s.load().unwrap()), ["mine", "planted"]);
+        mode(&team, 0o755);
+        assert_eq!(names(&s.load().unwrap()), ["mine", "planted"]);
     }
 
     #[test]

@@ -1,21 +1,62 @@
-//! Reading a config file from disk: regular files only, at most 1 MiB, UTF-8.
+//! Reading a config file from disk: regular files only, at most 1 MiB, UTF-8; a discovered
+//! file only when it is ours (see [`crate::ownership`]).
 
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::Path;
+
+use crate::ownership::{self, Facts, Purpose};
 
 use super::error::ConfigError;
 
 /// The largest config file read; anything bigger is a mistake (or an attack).
 pub const MAX_BYTES: u64 = 1024 * 1024;
 
-/// The text of `path`, without a leading byte-order mark.
+/// The text of `path` (named by `--config` or `ARTOKEN_CONFIG`: read whoever owns it), without
+/// a leading byte-order mark.
 pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
+    // Without a user to judge for, nothing is refused: the inner result is always `Ok`.
+    read_checked(path, None).map(|r| r.unwrap_or_default())
+}
+
+/// The text of a discovered file, or why it is not ours to read (`Ok(Err(why))`, a phrase
+/// like `it is owned by uid 65534, not by you (uid 1000) or root`): the file, a symlink
+/// naming it, or the directory holding it is someone else's, or writable by every user. Only
+/// what is ours reaches the errors (a directory, a FIFO, a huge file stop loading; another
+/// user's stops nothing).
+pub(crate) fn read_discovered(path: &Path, me: u32) -> Result<Result<String, String>, ConfigError> {
+    read_checked(path, Some(me))
+}
+
+fn read_checked(path: &Path, trust: Option<u32>) -> Result<Result<String, String>, ConfigError> {
     let read_err = |source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     };
+    let judge = |facts: Facts, subject: &str| match trust {
+        Some(me) => {
+            ownership::check(facts, me, Purpose::Read).map_err(|why| format!("{subject} {why}"))
+        }
+        None => Ok(()),
+    };
+    if trust.is_some() {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(Ok(meta)) = dir.map(fs::metadata)
+            && let Err(why) = judge(Facts::of(&meta), "its directory")
+        {
+            return Ok(Err(why));
+        }
+        if let Ok(meta) = fs::symlink_metadata(path)
+            && meta.file_type().is_symlink()
+            && let Err(why) = judge(Facts::of(&meta), "the symlink")
+        {
+            return Ok(Err(why));
+        }
+    }
     let meta = fs::metadata(path).map_err(read_err)?;
+    if let Err(why) = judge(Facts::of(&meta), "it") {
+        return Ok(Err(why));
+    }
     if meta.is_dir() {
         return Err(ConfigError::Directory {
             path: path.to_path_buf(),
@@ -32,9 +73,15 @@ pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
             path: path.to_path_buf(),
         });
     }
+    let file = File::open(path).map_err(read_err)?;
+    // The file opened is the one judged, whatever was renamed in meanwhile.
+    let opened = file.metadata().map_err(read_err)?;
+    if let Err(why) = judge(Facts::of(&opened), "it") {
+        return Ok(Err(why));
+    }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    File::open(path)
-        .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
+    file.take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(read_err)?;
     if bytes.len() as u64 > MAX_BYTES {
         // It grew between the metadata and the read.
@@ -46,10 +93,10 @@ pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
         path: path.to_path_buf(),
         offset: e.utf8_error().valid_up_to(),
     })?;
-    Ok(match text.strip_prefix('\u{feff}') {
+    Ok(Ok(match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_string(),
         None => text,
-    })
+    }))
 }
 
 #[cfg(test)]

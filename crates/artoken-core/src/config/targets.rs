@@ -15,9 +15,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::artoken_file::{field_name, list, map, text};
 use super::error::{ConfigError, InFile, one_line};
 use super::origin::{Located, Origin};
+use super::schema::{field_name, list, map, text};
 use super::yaml::{Kind, Node};
 
 const TARGET_FIELDS: [&str; 4] = ["s3", "file", "glue", "repository"];

@@ -33,33 +33,16 @@ use std::path::Path;
 use crate::spec::TokenDuration;
 
 use super::error::{ConfigError, InFile, one_line};
-use super::merge::{Draft, DraftRepo, EnvDef, EnvDefKind, Layer};
+use super::merge::{Draft, DraftRepo, EnvDef, EnvDefKind, Layer, WevVar};
 use super::names;
-use super::origin::{Located, Origin, Slot};
+use super::origin::{Located, Slot};
 use super::resolved::EnvValue;
+use super::schema::is_top_field;
 use super::var_key::{display_names, var_names};
 use super::yaml::{Kind, Node};
 
 /// The plugins artoken implements.
 pub const SUPPORTED_PLUGINS: [&str; 2] = ["wev-awscodeartifact", "wev-echo"];
-
-/// One wev variable's `plugin` settings, merged across files.
-#[derive(Debug, Clone)]
-pub(crate) struct WevVar {
-    /// The names as the key wrote them.
-    pub key: Vec<String>,
-    /// `plugin` fields, each where it was last set.
-    pub fields: BTreeMap<String, Located<Node>>,
-    /// Every file (and line) that mentioned the variable.
-    pub defined_in: Vec<Origin>,
-}
-
-impl WevVar {
-    pub fn merge_from(&mut self, later: WevVar) {
-        self.defined_in.extend(later.defined_in);
-        self.fields.extend(later.fields);
-    }
-}
 
 /// True if `root` looks like a wev file: no artoken key, and some value holding `plugin`.
 pub(crate) fn looks_like_wev(root: &Node) -> bool {
@@ -71,10 +54,9 @@ pub(crate) fn looks_like_wev(root: &Node) -> bool {
             .is_some_and(|e| e.iter().any(|(k, _)| k.text().as_deref() == Some("plugin")))
     };
     entries.iter().any(|(_, v)| has_plugin(v))
-        && !entries.iter().any(|(k, _)| {
-            k.text()
-                .is_some_and(|t| super::artoken_file::is_top_field(&t))
-        })
+        && !entries
+            .iter()
+            .any(|(k, _)| k.text().is_some_and(|t| is_top_field(&t)))
 }
 
 fn is_meta_key(key: &Node) -> bool {
@@ -395,6 +377,7 @@ fn echo(var: &WevVar, plugin_key: &str) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::origin::Origin;
     use crate::config::yaml;
 
     fn draft(files: &[(&str, &str)]) -> Result<Draft, ConfigError> {

@@ -3,54 +3,14 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// The file to really write for `path`: `path` itself, or the target of a symlink owned by
-/// this user (a link into a dotfiles repository keeps working).
+/// this user (a link into a dotfiles repository keeps working); see
+/// [`artoken_core::ownership::write_through`], the one ownership check.
 pub fn resolve(path: &Path) -> Result<PathBuf, String> {
-    let Ok(meta) = fs::symlink_metadata(path) else {
-        return Ok(path.to_path_buf());
-    };
-    if !meta.file_type().is_symlink() {
-        return Ok(path.to_path_buf());
-    }
-    let mut target = path.to_path_buf();
-    for _ in 0..40 {
-        match fs::symlink_metadata(&target) {
-            Ok(m) if m.file_type().is_symlink() => {
-                let link =
-                    fs::read_link(&target).map_err(|e| format!("cannot read the symlink: {e}"))?;
-                target = match target.parent() {
-                    Some(p) if link.is_relative() => p.join(link),
-                    _ => link,
-                };
-            }
-            _ => break,
-        }
-    }
-    // The file, or for a dangling link the directory it would be created in.
-    let owner_of = if target.exists() {
-        target.clone()
-    } else {
-        target.parent().map(Path::to_path_buf).unwrap_or_default()
-    };
-    let uid = fs::metadata(&owner_of)
-        .map_err(|e| {
-            format!(
-                "is a symlink to {} that cannot be read: {e}",
-                target.display()
-            )
-        })?
-        .uid();
-    let me = unsafe { libc::geteuid() };
-    if uid != me {
-        return Err(format!(
-            "is a symlink to {}, which belongs to another user (uid {uid}); refusing to write through it",
-            owner_of.display()
-        ));
-    }
-    Ok(target)
+    artoken_core::ownership::write_through(path, artoken_core::ownership::euid())
 }
 
 /// The file's text, `None` when it does not exist.
@@ -69,6 +29,16 @@ pub fn read(path: &Path) -> Result<Option<String>, String> {
 /// others keep their mode (new ones 0644). Either way, temp files of `path` left by a killed
 /// artoken (they may hold a token) are removed.
 pub fn write(path: &Path, text: Option<&str>, secret: bool) -> Result<(), String> {
+    write_as(path, text, secret, None)
+}
+
+/// [`write`] with the mode given (`None`: as `write` picks it).
+pub fn write_as(
+    path: &Path,
+    text: Option<&str>,
+    secret: bool,
+    mode: Option<u32>,
+) -> Result<(), String> {
     let Some(text) = text else {
         artoken_core::atomic::sweep_stale_temp_files(path);
         return match fs::remove_file(path) {
@@ -87,7 +57,9 @@ pub fn write(path: &Path, text: Option<&str>, secret: bool) -> Result<(), String
             .create(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let mode = if secret {
+    let mode = if let Some(m) = mode {
+        m
+    } else if secret {
         0o600
     } else {
         fs::metadata(path)

@@ -4,10 +4,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use artoken_aws::error::one_line;
 use artoken_aws::glue::{parse_argument, plan_job_run, start_job_run};
 use artoken_aws::refresh::{
-    Job, Options, Outcome, Place, configured_jobs, refresh_all, refresh_with,
+    Job, Options, Outcome, Place, Round, configured_jobs, refresh_all, refresh_with,
 };
 use artoken_aws::s3::S3Object;
 use artoken_aws::{Aws, AwsError, Endpoints, Mode};
@@ -199,19 +198,14 @@ pub fn s3(global: &Global, c: S3Command) -> Result<ExitCode> {
 }
 
 fn print_outcome(o: &Outcome, dry_run: bool, stamp: Option<&str>) {
-    if dry_run && o.rewrite.changed() {
-        print!("{}", o.rewrite.diff(&o.place.to_string()));
-    }
+    print_diff(o, dry_run);
     let stamp = stamp.map(|s| format!("{s} ")).unwrap_or_default();
-    println!("{stamp}{}: {}", o.place, o.summary());
+    println!("{stamp}{}", o.line());
 }
 
-fn failure_line(job: &Job, e: &AwsError) -> String {
-    let msg = one_line(e);
-    let place = job.place.to_string();
-    match msg.strip_prefix(&place).and_then(|m| m.strip_prefix(": ")) {
-        Some(rest) => format!("{place}: FAILED: {rest}"),
-        None => format!("{place}: FAILED: {msg}"),
+fn print_diff(o: &Outcome, dry_run: bool) {
+    if dry_run && o.rewrite.changed() {
+        print!("{}", o.rewrite.diff(&o.place.to_string()));
     }
 }
 
@@ -247,32 +241,24 @@ pub fn refresh(global: &Global, a: RefreshArgs) -> Result<ExitCode> {
     }
     let aws = aws(&app, None);
     let Some(every) = a.every else {
-        let outcomes = app.block_on(refresh_all(&aws, &app.config, &jobs, options));
+        let round = app.block_on(refresh_all(&aws, &app.config, &jobs, options));
         app.flush_warnings();
-        let failed = report(&outcomes, a.dry_run, None);
-        if failed > 0 {
-            // stdout has a line per target; stderr names the first failure too, for logs
-            // that keep stderr only.
-            let first = outcomes
-                .iter()
-                .find_map(|(job, r)| r.as_ref().err().map(|e| failure_line(job, e)))
-                .unwrap_or_default()
-                .replacen(": FAILED: ", ": ", 1);
-            let more = if failed > 1 { " (and more, above)" } else { "" };
-            eprintln!(
-                "artoken: error: {failed} of {} targets failed: {first}{more}",
-                outcomes.len()
-            );
+        report(&round, a.dry_run, None);
+        if let Some(e) = round.error() {
+            // stdout has a line per target; stderr names the failures too, for logs that keep
+            // stderr only (the Lambda answers with the same line).
+            eprintln!("artoken: error: {e}");
             return Ok(ExitCode::from(1));
         }
         return Ok(ExitCode::SUCCESS);
     };
     app.block_on(async {
         loop {
-            let outcomes = refresh_all(&aws, &app.config, &jobs, options).await;
+            let round = refresh_all(&aws, &app.config, &jobs, options).await;
             app.flush_warnings();
             let stamp = artoken_core::human::utc(artoken_core::source::now());
-            let failed = report(&outcomes, a.dry_run, Some(&stamp));
+            report(&round, a.dry_run, Some(&stamp));
+            let failed = round.failed();
             let wait = if failed > 0 {
                 every.min(RETRY_AFTER_FAILURE)
             } else {
@@ -306,24 +292,16 @@ fn check_interval(app: &App, jobs: &[Job], every: u64, min_validity: u64) -> Res
     Ok(())
 }
 
-/// Prints one line per target; the number that failed.
-fn report(
-    outcomes: &[(Job, Result<Outcome, AwsError>)],
-    dry_run: bool,
-    stamp: Option<&str>,
-) -> usize {
-    let mut failed = 0;
-    for (job, r) in outcomes {
-        match r {
-            Ok(o) => print_outcome(o, dry_run, stamp),
-            Err(e) => {
-                failed += 1;
-                let stamp = stamp.map(|s| format!("{s} ")).unwrap_or_default();
-                println!("{stamp}{}", failure_line(job, e));
-            }
+/// Prints one line per target (after its diff with `--dry-run`).
+fn report(round: &Round, dry_run: bool, stamp: Option<&str>) {
+    let stamp = stamp.map(|s| format!("{s} ")).unwrap_or_default();
+    for ((_, r), line) in round.outcomes.iter().zip(round.lines()) {
+        if let Ok(o) = r {
+            print_diff(o, dry_run);
         }
+        let (Ok(line) | Err(line)) = line;
+        println!("{stamp}{line}");
     }
-    failed
 }
 
 /// Ctrl-C or SIGTERM (systemd, docker stop).
