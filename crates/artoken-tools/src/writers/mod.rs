@@ -27,6 +27,7 @@ pub mod plan;
 pub mod poetry;
 pub mod properties;
 pub mod pypirc;
+pub mod restore;
 pub mod toml;
 pub mod tool;
 pub mod uv;

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::lines::{HASH, Style, XML};
+use super::restore;
 use super::tool::Tool;
 use super::{
     cargo, diff, dotenv, fsio, maven, netrc, npmrc, nuget, pip, pipfile, poetry, properties,
@@ -61,6 +63,10 @@ pub struct Change {
     pub after: Option<String>,
     /// Holds a token: written 0600.
     pub secret: bool,
+    /// The file's mode when it was read.
+    pub mode_before: Option<u32>,
+    /// The mode to write it with; `None`: 0600 with a token, else the file's own.
+    pub mode: Option<u32>,
 }
 
 impl Change {
@@ -105,7 +111,7 @@ impl Plan {
     /// Writes every changed file.
     pub fn apply(&self) -> Result<(), WriteError> {
         for c in self.changes.iter().filter(|c| c.changed()) {
-            fsio::write(&c.real, c.after.as_deref(), c.secret)
+            fsio::write_as(&c.real, c.after.as_deref(), c.secret, c.mode)
                 .map_err(|m| file_err(&c.path, None, m))?;
         }
         Ok(())
@@ -278,6 +284,9 @@ fn open(
 ) -> Result<(Change, Option<&'static str>), WriteError> {
     let real = fsio::resolve(&path).map_err(|m| file_err(&path, flag, m))?;
     let before = fsio::read(&real).map_err(|m| file_err(&path, flag, m))?;
+    let mode_before = std::fs::metadata(&real)
+        .ok()
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777);
     Ok((
         Change {
             path,
@@ -285,6 +294,8 @@ fn open(
             after: before.clone(),
             before,
             secret,
+            mode_before,
+            mode: None,
         },
         flag,
     ))
@@ -415,7 +426,25 @@ pub fn login(
         plan.changes
             .push(edit(f, |s| dotenv::login(s, name, &vars))?);
     }
+    for (i, c) in plan.changes.iter_mut().enumerate() {
+        if let Some(s) = style(tool, i) {
+            restore::after_login(c, s);
+        }
+    }
     Ok(plan)
+}
+
+/// The comment style of change `i` of a plan (the tool's main file first, then poetry's
+/// auth.toml, then a dotenv file), for the record [`restore`] keeps. `None` for the TOML files
+/// whose entries carry no markers (found by shape: see `toml_entry`), where a marker count
+/// cannot tell whether another repository's token is still in the file: those keep the old
+/// behaviour (0600 stays, a file logout empties goes).
+fn style(tool: Tool, i: usize) -> Option<Style> {
+    match (tool, i) {
+        (Tool::Maven | Tool::Nuget | Tool::Dotnet, 0) => Some(XML),
+        (Tool::Uv | Tool::Poetry | Tool::Pipenv, 0) | (Tool::Poetry, 1) => None,
+        _ => Some(HASH),
+    }
 }
 
 /// Plans `artoken logout TOOL NAME`.
@@ -447,6 +476,11 @@ pub fn logout(tool: Tool, name: &str, o: &Options, ctx: &Context<'_>) -> Result<
     if let Some(env_file) = &o.env_file {
         let f = open(files.abs(env_file), Some("--env-file"), true)?;
         plan.changes.push(edit(f, |s| dotenv::logout(s, name))?);
+    }
+    for (i, c) in plan.changes.iter_mut().enumerate() {
+        if let Some(s) = style(tool, i) {
+            restore::after_logout(c, s);
+        }
     }
     Ok(plan)
 }
