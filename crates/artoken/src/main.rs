@@ -12,13 +12,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// `0.1.0 (git abc1234)`.
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("ARTOKEN_GIT_HASH"),
-    ")"
-);
+/// `0.1.0 (git abc123456)`, or `0.1.0` built without git or cargo's VCS info (build.rs).
+pub const VERSION: &str = env!("ARTOKEN_VERSION");
 
 fn main() -> ExitCode {
     // Installed as `keyring` (a link or shim), artoken speaks the keyring CLI protocol.
