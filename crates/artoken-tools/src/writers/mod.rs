@@ -29,6 +29,7 @@ pub mod properties;
 pub mod pypirc;
 pub mod restore;
 pub mod toml;
+pub mod toml_entry;
 pub mod tool;
 pub mod uv;
 pub mod xml;

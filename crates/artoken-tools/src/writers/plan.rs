@@ -90,6 +90,8 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// uv: the variables that carry the credentials (to print, or written to `--env-file`).
     pub env: Vec<(String, String)>,
+    /// logout: an entry of the repository's name it left in place and why, one line each.
+    pub notes: Vec<String>,
 }
 
 impl Plan {
@@ -473,6 +475,7 @@ pub fn logout(tool: Tool, name: &str, o: &Options, ctx: &Context<'_>) -> Result<
         let auth = open(files.poetry_auth()?, None, true)?;
         plan.changes.push(edit(auth, |s| poetry::logout(s, name))?);
     }
+    note_kept(&mut plan, tool, name);
     if let Some(env_file) = &o.env_file {
         let f = open(files.abs(env_file), Some("--env-file"), true)?;
         plan.changes.push(edit(f, |s| dotenv::logout(s, name))?);
@@ -483,4 +486,24 @@ pub fn logout(tool: Tool, name: &str, o: &Options, ctx: &Context<'_>) -> Result<
         }
     }
     Ok(plan)
+}
+
+/// Says what logout left of `name` in the files other tools rewrite, where artoken's entry is
+/// found by its shape (see `toml_entry`): one that no longer looks like artoken's stays.
+fn note_kept(plan: &mut Plan, tool: Tool, name: &str) {
+    let kept: fn(&str, &str) -> Option<String> = match tool {
+        Tool::Poetry => poetry::kept,
+        Tool::Pipenv => pipfile::kept,
+        Tool::Uv => uv::kept,
+        _ => return,
+    };
+    let notes: Vec<String> = plan
+        .changes
+        .iter()
+        .filter_map(|c| {
+            let n = kept(c.before.as_deref()?, name)?;
+            Some(format!("{}: {n}", c.path.display()))
+        })
+        .collect();
+    plan.notes.extend(notes);
 }

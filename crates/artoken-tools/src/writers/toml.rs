@@ -1,22 +1,27 @@
-//! TOML files (uv.toml, pyproject.toml, Pipfile, poetry's auth.toml, cargo's config.toml):
-//! a marked block of tables appended at the end, checked with toml_edit before and after.
+//! TOML files: quoting and parse errors for every TOML writer, and the marked block of tables
+//! appended at the end that cargo's config.toml gets (the files other tools rewrite, where a
+//! marker would not survive, use [`super::toml_entry`] instead).
 
-use toml_edit::{DocumentMut, Item};
+use toml_edit::{DocumentMut, Item, TomlError};
 
 use super::lines::{Doc, HASH};
 
 /// Parses TOML; the error names the line.
 pub fn parse(text: &str) -> Result<DocumentMut, String> {
-    text.parse::<DocumentMut>().map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        let msg = e.message().trim().to_string();
-        match line {
-            Some(l) => format!("line {l}: not valid TOML: {msg}"),
-            None => format!("not valid TOML: {msg}"),
-        }
-    })
+    text.parse::<DocumentMut>()
+        .map_err(|e| parse_error(text, &e))
+}
+
+/// toml_edit's error on `text` as one line naming the line.
+pub fn parse_error(text: &str, e: &TomlError) -> String {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let msg = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    match line {
+        Some(l) => format!("line {l}: not valid TOML: {msg}"),
+        None => format!("not valid TOML: {msg}"),
+    }
 }
 
 /// A basic TOML string.

@@ -15,6 +15,7 @@ use crate::cli::{EnvFormat, Global};
 #[command(after_help = concat!(
     "Tools: pip, uv, poetry, pipenv, twine, npm, pnpm, yarn, maven, gradle, nuget, dotnet, cargo, swift, netrc.\n",
     "What login adds sits between `>>> artoken:REPO ... >>>` comments; everything else in the file is kept byte for byte.\n",
+    "pyproject.toml, Pipfile, uv.toml and poetry's auth.toml, which their tools rewrite, get no comments: logout takes out the entry named REPO that points at a CodeArtifact PyPI index (auth.toml: user `aws`) and leaves one changed since.\n",
     "Prefer the helpers that keep the token off the disk: `artoken keyring` (pip, uv) and `artoken cargo-credential` (cargo)."
 ))]
 pub struct LoginArgs {
@@ -205,6 +206,9 @@ fn finish(
     name: &str,
     tool: Tool,
 ) -> Result<()> {
+    for n in &plan.notes {
+        tracing::warn!("{what}: {n}");
+    }
     if dry_run {
         let secrets: Vec<&str> = secret.into_iter().collect();
         print!("{}", plan.diff(&secrets));
