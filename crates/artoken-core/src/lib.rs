@@ -6,6 +6,8 @@ pub mod atomic;
 pub mod cache;
 pub mod config;
 pub mod human;
+#[cfg(feature = "runtime")]
+pub mod process;
 pub mod ownership;
 #[cfg(feature = "aws")]
 pub mod provider;

@@ -8,8 +8,11 @@ use std::fmt;
 pub struct Token(String);
 
 impl Token {
+    /// The token, remembered by [`crate::redact`] so no output of this process shows it.
     pub fn new(value: impl Into<String>) -> Token {
-        Token(value.into())
+        let t = Token(value.into());
+        crate::redact::remember(&t.0);
+        t
     }
 
     /// The token itself, for the places that must hand it over (a URL, an env var, a reply).

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::process::{Child, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,9 +30,12 @@ enum Answer {
 struct Api {
     events: Mutex<mpsc::UnboundedReceiver<(String, Vec<u8>)>>,
     answers: mpsc::UnboundedSender<(String, Answer)>,
+    /// How many times the function asked for an event.
+    polls: AtomicUsize,
 }
 
 async fn next(State(api): State<Arc<Api>>) -> impl IntoResponse {
+    api.polls.fetch_add(1, Ordering::SeqCst);
     let Some((id, body)) = api.events.lock().await.recv().await else {
         return (StatusCode::GONE, HeaderMap::new(), Vec::new());
     };
@@ -88,6 +93,10 @@ async fn error(
 
 struct Function {
     child: Child,
+    cmd: Command,
+    /// Its stderr (the log).
+    log: PathBuf,
+    api: Arc<Api>,
     events: mpsc::UnboundedSender<(String, Vec<u8>)>,
     answers: mpsc::UnboundedReceiver<(String, Answer)>,
     n: usize,
@@ -112,10 +121,24 @@ impl Function {
     }
 }
 
+impl Function {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
 impl Drop for Function {
     fn drop(&mut self) {
         let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Ok(status) = self.child.wait() {
+            // Its log joins the suite-wide leak check (scripts/leak-check).
+            let out = Output {
+                status,
+                stdout: Vec::new(),
+                stderr: self.log().into_bytes(),
+            };
+            testkit::record_output(&self.cmd, &out);
+        }
     }
 }
 
@@ -142,12 +165,23 @@ async fn clients(moto: &str) -> (aws_sdk_s3::Client, aws_sdk_glue::Client) {
     (s3, aws_sdk_glue::Client::new(&conf))
 }
 
-async fn start_function(sb: &Sandbox) -> Function {
+/// The function in `sb`, logging at `ARTOKEN_LOG=log` when given.
+async fn start_function(sb: &Sandbox, log: Option<&str>) -> Function {
+    let mut cmd = sb.command(env!("CARGO_BIN_EXE_artoken-lambda"));
+    if let Some(level) = log {
+        cmd.env("ARTOKEN_LOG", level);
+    }
+    start_command(cmd, sb.root().join("tmp/lambda.log")).await
+}
+
+/// `cmd` (the function's binary) against a Runtime API served here, its stderr to `log`.
+async fn start_command(mut cmd: Command, log: PathBuf) -> Function {
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     let (an_tx, an_rx) = mpsc::unbounded_channel();
     let api = Arc::new(Api {
         events: Mutex::new(ev_rx),
         answers: an_tx,
+        polls: AtomicUsize::new(0),
     });
     let app = Router::new()
         .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -156,65 +190,76 @@ async fn start_function(sb: &Sandbox) -> Function {
             post(response),
         )
         .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
-        .with_state(api);
+        .with_state(Arc::clone(&api));
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let child = sb
-        .command(env!("CARGO_BIN_EXE_artoken-lambda"))
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+    cmd.env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", "artoken")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(sb.root().join("tmp/lambda.log")).unwrap())
-        .spawn()
-        .expect("start artoken-lambda");
+        .stderr(std::fs::File::create(&log).unwrap());
+    let child = testkit::procfs::spawn(&mut cmd);
     Function {
         child,
+        cmd,
+        log,
+        api,
         events: ev_tx,
         answers: an_rx,
         n: 0,
     }
 }
 
-#[test]
-fn every_event_shape_through_the_runtime_loop() {
-    let moto = Moto::start();
-    let emu = BackgroundEmulator::start(EmulatorConfig::demo()).expect("emulator");
-    let mut sb = Sandbox::new();
-    let cache = sb.root().join("cache/artoken");
-    sb.set_env("AWS_ENDPOINT_URL_CODEARTIFACT", emu.url())
-        .set_env("AWS_ENDPOINT_URL_S3", moto.url())
-        .set_env("AWS_ENDPOINT_URL_GLUE", moto.url())
-        .set_env("ARTOKEN_DOMAIN", "demo")
-        .set_env("ARTOKEN_DOMAIN_OWNER", OWNER)
-        .set_env("ARTOKEN_REPOSITORY", "pypi-store")
-        .set_env("ARTOKEN_TARGETS", "s3://mwaa-env/dags/codeartifact.txt")
-        .set_env("ARTOKEN_CACHE_DIR", cache);
-    let endpoint = codeartifact_emulator::endpoint_url(
-        &emu.url(),
-        "demo",
-        OWNER,
-        testkit::REGION,
-        codeartifact_emulator::Format::Pypi,
-        "pypi-store",
-    );
-    let hp = endpoint.trim_start_matches("http://").to_string();
-    let requirements = format!(
-        "# MWAA\r\n--extra-index-url https://aws:${{AUTH_TOKEN}}@{hp}simple/\r\nrequests==2.32.0\r\n"
-    );
+/// Moto (S3, Glue) and the emulator (CodeArtifact), a sandbox configured for both, a bucket
+/// with two requirements files and a Glue job.
+struct World {
+    moto: Moto,
+    emu: BackgroundEmulator,
+    sb: Sandbox,
+    endpoint: String,
+    /// The endpoint's `host:port/path/`.
+    hp: String,
+    /// Both requirements files before any refresh.
+    requirements: String,
+}
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (s3, glue) = clients(&moto.url()).await;
+impl World {
+    fn new() -> World {
+        let moto = Moto::start();
+        let emu = BackgroundEmulator::start(EmulatorConfig::demo()).expect("emulator");
+        let mut sb = Sandbox::new();
+        let cache = sb.root().join("cache/artoken");
+        sb.set_env("AWS_ENDPOINT_URL_CODEARTIFACT", emu.url())
+            .set_env("AWS_ENDPOINT_URL_S3", moto.url())
+            .set_env("AWS_ENDPOINT_URL_GLUE", moto.url())
+            .set_env("ARTOKEN_DOMAIN", "demo")
+            .set_env("ARTOKEN_DOMAIN_OWNER", OWNER)
+            .set_env("ARTOKEN_REPOSITORY", "pypi-store")
+            .set_env("ARTOKEN_TARGETS", "s3://mwaa-env/dags/codeartifact.txt")
+            .set_env("ARTOKEN_CACHE_DIR", cache);
+        let endpoint = codeartifact_emulator::endpoint_url(
+            &emu.url(),
+            "demo",
+            OWNER,
+            testkit::REGION,
+            codeartifact_emulator::Format::Pypi,
+            "pypi-store",
+        );
+        let hp = endpoint.trim_start_matches("http://").to_string();
+        let requirements = format!(
+            "# MWAA\r\n--extra-index-url http://aws:${{AUTH_TOKEN}}@{hp}simple/\r\nrequests==2.32.0\r\n"
+        );
+        World { moto, emu, sb, endpoint, hp, requirements }
+    }
+
+    /// The bucket, its two files and the Glue job; the clients.
+    async fn seed(&self) -> (aws_sdk_s3::Client, aws_sdk_glue::Client) {
+        let (s3, glue) = clients(&self.moto.url()).await;
         s3.create_bucket()
             .bucket("mwaa-env")
             .create_bucket_configuration(
@@ -226,7 +271,7 @@ fn every_event_shape_through_the_runtime_loop() {
             .await
             .unwrap();
         for key in ["dags/codeartifact.txt", "other/requirements.txt"] {
-            s3.put_object().bucket("mwaa-env").key(key).body(requirements.clone().into_bytes().into()).send().await.unwrap();
+            s3.put_object().bucket("mwaa-env").key(key).body(self.requirements.clone().into_bytes().into()).send().await.unwrap();
         }
         glue.create_job()
             .name("etl")
@@ -239,6 +284,24 @@ fn every_event_shape_through_the_runtime_loop() {
             .send()
             .await
             .unwrap();
+        (s3, glue)
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn every_event_shape_through_the_runtime_loop() {
+    let w = World::new();
+    let World { emu, sb, endpoint, hp, requirements, .. } = &w;
+    runtime().block_on(async {
+        let (s3, glue) = w.seed().await;
         let get = |key: &'static str| {
             let s3 = s3.clone();
             async move {
@@ -247,7 +310,7 @@ fn every_event_shape_through_the_runtime_loop() {
             }
         };
 
-        let mut f = start_function(&sb).await;
+        let mut f = start_function(&sb, None).await;
 
         // 1. A Glue start request, as an EventBridge rule or Step Functions would send it.
         let a = f
@@ -342,11 +405,111 @@ fn every_event_shape_through_the_runtime_loop() {
             }
             other => panic!("{other:?}"),
         }
-        let log = std::fs::read_to_string(sb.root().join("tmp/lambda.log")).unwrap();
+        let log = f.log();
         eprintln!("--- the function's log\n{log}");
         for t in emu.issued_tokens() {
             assert!(!log.contains(&t), "a token in the function's log: {log}");
         }
+        drop(f);
+    });
+}
+
+/// At `ARTOKEN_LOG=trace` the AWS SDK logs its wire traffic: the GetAuthorizationToken response,
+/// the Glue arguments and the S3 body that carry the token, the env map sent back to the
+/// Runtime API. The function's one redacting writer keeps every token out of that log (and the
+/// log joins the suite's leak check).
+#[test]
+fn a_trace_level_log_holds_no_token() {
+    let w = World::new();
+    runtime().block_on(async {
+        w.seed().await;
+        let mut f = start_function(&w.sb, Some("trace")).await;
+        let a = f
+            .invoke(json!({"action": "glue-start-job-run", "job": "etl"}))
+            .await;
+        assert!(matches!(a, Answer::Response(_)), "{a:?}");
+        let a = f
+            .invoke(json!({"action": "refresh", "targets": [{"s3": "s3://mwaa-env/other/requirements.txt"}]}))
+            .await;
+        let Answer::Response(v) = a else { panic!("{a:?}") };
+        assert_eq!(v["targets"][0]["status"], "updated");
+        let Answer::Response(v) = f.invoke(json!({"action": "env"})).await else { panic!() };
+        let tokens = w.emu.issued_tokens();
+        assert_eq!(tokens.len(), 1);
+        assert_eq!(v["env"]["CODEARTIFACT_AUTH_TOKEN"], tokens[0].as_str());
+
+        let log = f.log();
+        for t in &tokens {
+            assert!(!log.contains(t.as_str()), "a token in the function's trace log:\n{log}");
+        }
+        // The wire logs were there, the token redacted in them: else this test proves nothing.
+        // (The SDK prints the GetAuthorizationToken response body as escaped bytes.)
+        assert!(
+            log.contains(r#"body: SdkBody { inner: Once(Some(b"{\"authorizationToken\":\"***\","#),
+            "the GetAuthorizationToken response body, redacted, in the trace log:\n{log}"
+        );
+        eprintln!("--- the function's trace log, around each ***");
+        for (i, _) in log.match_indices("***") {
+            let a = log.floor_char_boundary(i.saturating_sub(80));
+            let b = log.ceil_char_boundary((i + 60).min(log.len()));
+            eprintln!("...{}...", &log[a..b]);
+        }
+        drop(f);
+    });
+}
+
+/// The function holds tokens for as long as it is warm: it can leave none in a core file or to
+/// a reader running as its user. Started with core dumps allowed (the soft limit raised to the
+/// hard one) and as nobody when the tests run as root, once it asks for its first event it has
+/// RLIMIT_CORE 0 and is not dumpable (its /proc/PID/environ belongs to root, not to its uid).
+/// `sleep`, started the same way, shows both would be seen otherwise.
+#[test]
+fn the_function_cannot_dump_core_or_be_read_by_its_user() {
+    use std::os::unix::fs::PermissionsExt;
+    use testkit::procfs;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = procfs::runnable_by_nobody(
+        std::path::Path::new(env!("CARGO_BIN_EXE_artoken-lambda")),
+        dir.path(),
+    );
+    let mut cmd = procfs::with_core_dumps_allowed(&exe);
+    cmd.env_clear()
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("AWS_REGION", testkit::REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    procfs::as_nobody_if_root(&mut cmd);
+    runtime().block_on(async {
+        let f = start_command(cmd, dir.path().join("lambda.log")).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while f.api.polls.load(Ordering::SeqCst) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the function never asked for an event:\n{}",
+                f.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let pid = f.child.id();
+        assert_eq!(procfs::exe_of(pid).as_deref(), Some(exe.as_path()));
+        let (soft, hard) = procfs::core_limit(pid);
+        assert_eq!(soft, "0", "the function's soft core limit (hard {hard})");
+        assert_eq!(procfs::dumpable(pid), Some(false), "the function is dumpable");
+
+        // The control: the same start, a program that does not harden itself.
+        let mut sleep = procfs::with_core_dumps_allowed(std::path::Path::new("/bin/sleep"));
+        sleep.arg("60").current_dir(dir.path());
+        procfs::as_nobody_if_root(&mut sleep);
+        let mut control = procfs::spawn(&mut sleep);
+        let cpid = control.id();
+        procfs::wait_until(30, "sleep to start", || {
+            procfs::exe_of(cpid).is_some_and(|p| p.ends_with("sleep"))
+        });
+        assert_eq!(procfs::core_limit(cpid), (hard.clone(), hard.clone()));
+        assert_eq!(procfs::dumpable(cpid), Some(true));
+        let _ = control.kill();
+        let _ = control.wait();
         drop(f);
     });
 }

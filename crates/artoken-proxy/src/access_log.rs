@@ -1,7 +1,6 @@
 //! The access log: one structured line per request on stderr (`text`: key=value, or `json`),
 //! written when the response body is done; paths are redacted and no header is ever logged.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -57,8 +56,7 @@ impl Record {
         if self.format == AccessLog::Off {
             return;
         }
-        let line = self.line(bytes, error.as_deref());
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        artoken_core::redact::write_stderr(&self.line(bytes, error.as_deref()));
     }
 
     fn line(&self, bytes: u64, error: Option<&str>) -> String {

@@ -16,6 +16,8 @@ use clap::Parser;
 pub const VERSION: &str = env!("ARTOKEN_VERSION");
 
 fn main() -> ExitCode {
+    // Before anything holds a token: no core dump, no same-user reader of our memory.
+    artoken_core::process::harden();
     // Installed as `keyring` (a link or shim), artoken speaks the keyring CLI protocol.
     if cmd::keyring::invoked_as_keyring() {
         return cmd::keyring::main_as_keyring();
@@ -37,7 +39,7 @@ fn main() -> ExitCode {
                     msg.push_str(&c);
                 }
             }
-            eprintln!("artoken: error: {}", artoken_core::redact::redact(&msg));
+            artoken_core::redact::write_stderr(&format!("artoken: error: {msg}\n"));
             ExitCode::from(1)
         }
     }

@@ -12,6 +12,7 @@ use std::process::{Command, Output};
 mod argv;
 pub mod clients;
 mod moto;
+pub mod procfs;
 
 pub use argv::{ArgvLog, ArgvRecord, parse_record};
 pub use moto::Moto;
