@@ -15,7 +15,7 @@ fn requirements(w: &World, eol: &str) -> String {
     let hp = w.host_path();
     [
         "# MWAA requirements".to_string(),
-        format!("--extra-index-url https://aws:old-token@{hp}simple/"),
+        format!("--extra-index-url http://aws:old-token@{hp}simple/"),
         "--index-url https://pypi.org/simple/".to_string(),
         format!("--extra-index-url=http://aws:other@{}/demo-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/other-repo/simple/", w.emu.url().trim_start_matches("http://")),
         "apache-airflow-providers-amazon==9.0.0  # keep".to_string(),
@@ -330,11 +330,13 @@ fn a_token_is_fetched_anew_when_the_cached_one_would_not_last() {
             token: artoken_core::Token::new("cached-token-2h"),
             expires_at: now + 7200,
             fetched_at: now - 60,
+            skew: 0,
         };
+        let key = w.provider.token_key(spec).await.unwrap().unwrap();
         w.provider
             .cache()
             .unwrap()
-            .write_token(&w.provider.token_key(spec), &cached)
+            .write_token(&key, &cached)
             .unwrap();
         let a = aws.auth(spec, 3600).await.unwrap();
         assert_eq!(

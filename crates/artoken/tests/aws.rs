@@ -103,11 +103,13 @@ impl Aws {
         [
             "# requirements for MWAA (codeartifact.txt)",
             "",
-            &format!("--extra-index-url https://aws:stale-token@{hp}simple/"),
+            &format!("--extra-index-url http://aws:stale-token@{hp}simple/"),
             "--index-url https://pypi.org/simple/",
             &format!("--extra-index-url=http://aws:keep-me@{other}simple/"),
             "apache-airflow-providers-amazon==9.0.0  # pinned",
             &format!("-i http://aws:${{AUTH_TOKEN}}@{hp}simple/"),
+            // Another scheme is another origin (the endpoint is http here): never rewritten.
+            &format!("--extra-index-url https://aws:keep-this@{hp}simple/"),
             "",
         ]
         .join(eol)

@@ -595,7 +595,7 @@ fn requirements(env: &Env) -> String {
     let hp = env.endpoint().trim_start_matches("http://").to_string();
     [
         "# requirements for MWAA (codeartifact.txt)",
-        &format!("--extra-index-url https://aws:stale-token@{hp}simple/"),
+        &format!("--extra-index-url http://aws:stale-token@{hp}simple/"),
         "--index-url https://pypi.org/simple/",
         "apache-airflow-providers-amazon==9.0.0  # pinned",
         &format!("-i http://aws:${{AUTH_TOKEN}}@{hp}simple/"),
