@@ -645,12 +645,24 @@ const SECRET_SUFFIXES: [&str; 7] = [
     "secretaccesskey",
 ];
 
-/// A key whose value is a secret: its name ends in one of [`SECRET_SUFFIXES`]; `_auth` only
-/// as npm's own key (`_auth`, `npm_config__auth`), not as in `session_auth`.
+/// A key whose value is a secret: its name ends in one of [`SECRET_SUFFIXES`] as a word of its
+/// own (the whole name, after `_`, `-` or `.`, or a camelCase hump: `authToken`, not
+/// `artoken`); `_auth` only as npm's own key (`_auth`, `npm_config__auth`), not as in
+/// `session_auth`.
 fn is_secret_key(key: &[u8]) -> bool {
     let k = key.to_ascii_lowercase();
     SECRET_SUFFIXES.iter().any(|s| {
-        k.ends_with(s.as_bytes()) && (*s != "_auth" || k.len() == 5 || k[k.len() - 6] == b'_')
+        if !k.ends_with(s.as_bytes()) {
+            return false;
+        }
+        if *s == "_auth" {
+            return k.len() == 5 || k[k.len() - 6] == b'_';
+        }
+        let start = k.len() - s.len();
+        start == 0
+            || matches!(key[start - 1], b'_' | b'-' | b'.')
+            || ((key[start - 1].is_ascii_lowercase() || key[start - 1].is_ascii_digit())
+                && key[start].is_ascii_uppercase())
     })
 }
 
@@ -957,6 +969,10 @@ mod tests {
             "Params { disable_s3_express_session_auth: None }",
             "authorization_token: \"*** Sensitive Data Redacted ***\"",
             "access ts=2026-01-02T03:04:05.678Z method=GET path=/demo/simple/ status=200",
+            // `token` only as a word of the key: artoken's own name is none.
+            "artoken: error: no repository named `nope`",
+            "artoken keyring: error: cannot get a CodeArtifact token",
+            "artoken=1.0 Mytoken: x",
         ] {
             assert!(
                 matches!(redact(text), Cow::Borrowed(_)),
