@@ -300,9 +300,14 @@ fn shapes(b: &[u8], spans: &mut Vec<(usize, usize)>) {
             i += n;
             continue;
         }
-        // A string escape (`\n`, `\"`, `\\\"`, `\u0022`) separates words.
+        // A string escape (`\n`, `\"`, `\\\"`, `\u0022`), in any encoding, separates words.
         if b[i] == b'\\' {
             i += escape_len(b, i);
+            prev = b' ';
+            continue;
+        }
+        if let Some(n) = encoded_escape_len(b, i) {
+            i += n;
             prev = b' ';
             continue;
         }
@@ -354,6 +359,23 @@ fn escape_len(b: &[u8], i: usize) -> usize {
         }
         Some(b'n' | b'r' | b't' | b'"' | b'\'' | b'/') => j + 1 - i,
         _ => j - i,
+    }
+}
+
+/// A string escape written in an encoding (`%5Cn`, `%255Cn`, `%5C%22`): its length, when the
+/// unit at `i` is an encoded backslash followed by an escape letter or quote.
+fn encoded_escape_len(b: &[u8], i: usize) -> Option<usize> {
+    let (c, n) = unit(b, i)?;
+    if c != b'\\' || n == 1 {
+        return None;
+    }
+    let mut j = i + n;
+    while let Some((b'\\', m)) = unit(b, j) {
+        j += m;
+    }
+    match unit(b, j)? {
+        (b'n' | b'r' | b't' | b'"' | b'\'' | b'/', m) => Some(j + m - i),
+        _ => None,
     }
 }
 
