@@ -560,6 +560,14 @@ fn sigkill_mid_login_never_tears_any_other_writers_file() {
             "# mine\n",
             true,
         ),
+        // Issue #17: the project file poetry login edits too, `[tool.poetry.dependencies]` last.
+        (
+            "poetry",
+            "demo",
+            "work/pyproject.toml",
+            "# mine\n[tool.poetry]\nname = \"app\"\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\n",
+            false,
+        ),
         (
             "pipenv",
             "demo",
