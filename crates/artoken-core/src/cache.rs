@@ -208,12 +208,20 @@ impl Cache {
             }
             Err(e) => return Err(err(e)),
         };
-        if found.file_type().is_symlink() {
-            return Err(refuse(
-                io::ErrorKind::PermissionDenied,
-                "is a symlink; artoken keeps tokens only in a real directory of yours".into(),
-            ));
-        }
+        // A symlink only when root made it (systemd's `CacheDirectory=` with `DynamicUser=`
+        // links /var/cache/NAME to /var/cache/private/NAME); the directory it names is judged
+        // below like any other. Anyone else's symlink is refused.
+        let found = if found.file_type().is_symlink() {
+            if found.uid() != 0 {
+                return Err(refuse(
+                    io::ErrorKind::PermissionDenied,
+                    "is a symlink; artoken keeps tokens only in a real directory of yours".into(),
+                ));
+            }
+            fs::metadata(&self.dir).map_err(err)?
+        } else {
+            found
+        };
         if !found.is_dir() {
             return Err(refuse(
                 io::ErrorKind::NotADirectory,

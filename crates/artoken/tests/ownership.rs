@@ -188,6 +188,11 @@ fn a_symlinked_cache_dir_is_not_used_and_its_target_keeps_its_mode() {
     set_mode(&real, 0o755);
     let link = env.sb.root().join("cache-link");
     symlink(&real, &link).unwrap();
+    // Another user's link (as root, the test gives it to nobody; otherwise it is the test
+    // user's own, which is refused too: only root's links are followed).
+    if is_root() {
+        chown(&link, NOBODY);
+    }
     for _ in 0..2 {
         let before = env.tokens_issued();
         let out = testkit::run(env.artoken().arg("env").env("ARTOKEN_CACHE_DIR", &link));
@@ -206,6 +211,34 @@ fn a_symlinked_cache_dir_is_not_used_and_its_target_keeps_its_mode() {
     }
     assert_eq!(mode_of(&real), 0o755, "the link's target was chmodded");
     assert_eq!(fs::read_dir(&real).unwrap().count(), 0, "written through");
+}
+
+/// systemd's `CacheDirectory=` with `DynamicUser=` makes the cache dir a root-owned link to a
+/// directory of the service's user: that one is used (only root can make such a link).
+#[test]
+fn a_root_owned_link_to_a_cache_dir_of_ours_is_used() {
+    let env = setup();
+    let real = env.sb.root().join("private-cache");
+    fs::create_dir(&real).unwrap();
+    set_mode(&real, 0o700);
+    let link = env.sb.root().join("cache-link");
+    symlink(&real, &link).unwrap();
+    let out = testkit::run(env.artoken().arg("env").env("ARTOKEN_CACHE_DIR", &link));
+    assert!(out.status.success(), "{}", testkit::text(&out));
+    if !is_root() {
+        // The test user's own link is no root link: refused, with the warning.
+        assert_eq!(lines_naming(&out, &link).len(), 1, "{}", stderr(&out));
+        return;
+    }
+    assert!(lines_naming(&out, &link).is_empty(), "{}", stderr(&out));
+    let before = env.tokens_issued();
+    let out = testkit::run(env.artoken().arg("env").env("ARTOKEN_CACHE_DIR", &link));
+    assert!(out.status.success());
+    assert_eq!(env.tokens_issued(), before, "the second run used the cache");
+    assert!(
+        fs::read_dir(&real).unwrap().count() > 0,
+        "entries in the linked dir"
+    );
 }
 
 #[test]
