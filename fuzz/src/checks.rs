@@ -13,6 +13,7 @@ use artoken_tools::cargo_credential::{self, Decision, Reply};
 use artoken_tools::index_url::RepoUrl;
 use artoken_tools::keyring::{self, Invocation, Output};
 use artoken_tools::requirements;
+use artoken_tools::writers::lines::{Doc, HASH, Style, XML};
 use artoken_tools::writers::{
     cargo, maven, netrc, npmrc, nuget, pip, pipfile, poetry, properties, pypirc, uv, yarnrc,
 };
@@ -24,6 +25,7 @@ pub const TARGETS: &[&str] = &[
     "pypirc",
     "npmrc",
     "other_writers",
+    "edited_blocks",
     "keyring_args",
     "cargo_protocol",
     "requirements",
@@ -37,6 +39,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "pypirc" => pypirc_file(data),
         "npmrc" => npmrc_file(data),
         "other_writers" => other_writers(data),
+        "edited_blocks" => edited_blocks(data),
         "keyring_args" => keyring_args(data),
         "cargo_protocol" => cargo_protocol(data),
         "requirements" => requirements_file(data),
@@ -102,9 +105,21 @@ pub fn config_files(data: &[u8]) {
 
 /// A text editor pair's round trip: `login` then `logout` gives the bytes back, a second
 /// login changes nothing, a new token changes only the token, two repositories come off in
-/// either order. Only for inputs without a block of ours already (logout leaves them as is).
+/// either order. Only for inputs without an entry of ours already (logout takes those out).
+/// A marker writer's logout changes only a file with artoken's markers in it.
 fn roundtrip(
     text: &str,
+    login: impl Fn(&str, &str, bool) -> Result<String, String>,
+    logout: impl Fn(&str, &str) -> Result<String, String>,
+) {
+    roundtrip_with(text, true, login, logout);
+}
+
+/// [`roundtrip`]; `marked: false` for the writers that find their entry by name and shape
+/// (uv, poetry, pipenv: no markers), whose logout may rightly change a file without any.
+fn roundtrip_with(
+    text: &str,
+    marked: bool,
     login: impl Fn(&str, &str, bool) -> Result<String, String>,
     logout: impl Fn(&str, &str) -> Result<String, String>,
 ) {
@@ -114,7 +129,13 @@ fn roundtrip(
     match (logout(text, "a"), logout(text, "b")) {
         (Ok(a), Ok(b)) if a == text && b == text => {}
         (Err(e), _) | (_, Err(e)) => return one_line("logout", &e),
-        _ => return,
+        _ => {
+            assert!(
+                !marked || text.contains("artoken"),
+                "logout changed a file without an artoken marker: {text:?}"
+            );
+            return;
+        }
     }
     let once = match login(text, "a", false) {
         Ok(t) => t,
@@ -214,23 +235,27 @@ pub fn other_writers(data: &[u8]) {
     };
     let flag = pick & 0x10 != 0;
     match pick % 10 {
-        0 => roundtrip(
+        0 => roundtrip_with(
             text,
+            false,
             |t, n, _| uv::login(t, n, &simple(n), flag && n == "a", pick & 0x20 != 0),
             uv::logout,
         ),
-        1 => roundtrip(
+        1 => roundtrip_with(
             text,
+            false,
             |t, n, _| poetry::login_source(t, n, &simple(n), flag),
             poetry::logout,
         ),
-        2 => roundtrip(
+        2 => roundtrip_with(
             text,
+            false,
             |t, n, r| poetry::login_auth(t, n, tok(r)),
             poetry::logout,
         ),
-        3 => roundtrip(
+        3 => roundtrip_with(
             text,
+            false,
             |t, n, _| pipfile::login(t, n, &simple(n)),
             pipfile::logout,
         ),
@@ -277,6 +302,180 @@ pub fn other_writers(data: &[u8]) {
             cargo::logout,
         ),
     }
+}
+
+/// The writers another tool also edits (yarn's .yarnrc.yml, maven's settings.xml,
+/// NuGet.Config), on files whose artoken blocks were edited after login: the first byte picks
+/// the writer, the input up to the first NUL is the file before login, and the bytes after it
+/// are edits to the file login wrote (two bytes each: delete, copy, re-indent, CRLF, move a
+/// line, add a BOM, empty or copy a block). Then login and logout again: never a panic, an
+/// error is one line, a login that succeeds holds the new token and its logout takes every
+/// copy of it out, and logout removes nothing outside artoken's blocks.
+pub fn edited_blocks(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let (base, script) = match rest.iter().position(|&b| b == 0) {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, &[][..]),
+    };
+    let Ok(base) = std::str::from_utf8(base) else {
+        return;
+    };
+    if base.contains("TKN") {
+        return;
+    }
+    let feed = "https://x.example/nuget/a/v3/index.json";
+    let scope = (pick & 0x10 != 0).then_some("@corp");
+    let (style, login, logout): (
+        Style,
+        &dyn Fn(&str, &str) -> Result<String, String>,
+        fn(&str, &str) -> Result<String, String>,
+    ) = match pick % 3 {
+        0 => (XML, &|t, tok| maven::login(t, "a", tok), maven::logout),
+        1 => (
+            XML,
+            &|t, tok| nuget::login(t, "a", feed, tok),
+            nuget::logout,
+        ),
+        _ => (
+            HASH,
+            &move |t, tok| yarnrc::login(t, "a", NPM_A, tok, scope),
+            yarnrc::logout,
+        ),
+    };
+    let once = match login(base, T1) {
+        Ok(t) => t,
+        Err(e) => return one_line("login", &e),
+    };
+    let edited = edit_lines(&once, script);
+    match login(&edited, T2) {
+        Err(e) => one_line("login after a hand edit", &e),
+        Ok(again) => {
+            assert!(again.contains(T2), "login wrote no token: {again:?}");
+            let out = logout(&again, "a").unwrap_or_else(|e| {
+                panic!("logout fails after a login that worked ({e}): {again:?}")
+            });
+            assert!(
+                !out.contains(T2),
+                "logout left the token login wrote: {out:?}"
+            );
+        }
+    }
+    match logout(&edited, "a") {
+        Err(e) => one_line("logout after a hand edit", &e),
+        Ok(out) => {
+            let kept = outside_blocks(&edited, style);
+            assert!(
+                is_subsequence(&kept, &body_lines(&out)),
+                "logout removed lines outside artoken's blocks:\n{edited:?}\n->\n{out:?}"
+            );
+            let left = Doc::parse(&out, style)
+                .blocks()
+                .map(|b| b.iter().any(|b| b.name.as_deref() == Some("a")));
+            assert_eq!(left, Ok(false), "logout left a block of a: {out:?}");
+            assert_eq!(
+                logout(&out, "a").as_deref(),
+                Ok(out.as_str()),
+                "logout twice"
+            );
+        }
+    }
+}
+
+/// The lines of `text` without their endings (and without a byte-order mark, which logout
+/// keeps at the start of whatever line comes first, wherever it was).
+fn body_lines(text: &str) -> Vec<&str> {
+    // Carriage returns at a line's end are line endings here: a last line login gave an
+    // ending may end in a lone `\r` that reads back as part of it.
+    text.split('\n')
+        .map(|l| l.trim_start_matches('\u{feff}').trim_end_matches('\r'))
+        .collect()
+}
+
+fn is_subsequence(small: &[&str], big: &[&str]) -> bool {
+    let mut it = big.iter();
+    small.iter().all(|s| it.any(|b| b == s))
+}
+
+/// The lines of `text` that are no part of a block of `a`, nor of a scaffold outside any
+/// other named block: what logout of `a` must keep.
+fn outside_blocks(text: &str, style: Style) -> Vec<&str> {
+    let Ok(blocks) = Doc::parse(text, style).blocks() else {
+        // Markers too broken to tell: logout must then have failed, so nothing to compare.
+        panic!("logout succeeded on markers it cannot read: {text:?}");
+    };
+    // Doc keeps a BOM on the first line; the block line numbers are the same either way.
+    let lines = body_lines(text);
+    let named_other = |i: usize| {
+        blocks
+            .iter()
+            .any(|b| b.name.as_deref().is_some_and(|n| n != "a") && b.contains(i))
+    };
+    (0..lines.len())
+        .filter(|&i| {
+            !blocks.iter().any(|b| {
+                b.contains(i)
+                    && (b.name.as_deref() == Some("a") || (b.name.is_none() && !named_other(i)))
+            })
+        })
+        .map(|i| lines[i])
+        .collect()
+}
+
+/// Applies the edit script to `text`, two bytes an edit.
+fn edit_lines(text: &str, script: &[u8]) -> String {
+    let mut ls: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    for op in script.chunks(2) {
+        let (&kind, arg) = (&op[0], op.get(1).copied().unwrap_or(0) as usize);
+        if ls.is_empty() {
+            break;
+        }
+        let i = arg % ls.len();
+        let (body, eol) = {
+            let l = &ls[i];
+            let b = l.trim_end_matches(['\r', '\n']).to_string();
+            let e = l[b.len()..].to_string();
+            (b, e)
+        };
+        match kind % 8 {
+            0 => {
+                ls.remove(i);
+            }
+            1 => ls.insert(i, ls[i].clone()),
+            2 => {
+                let indent = ["", "  ", "\t", "\u{3000}", "      "][arg / 7 % 5];
+                ls[i] = format!("{indent}{}{eol}", body.trim_start());
+            }
+            3 => {
+                let eol = if eol == "\r\n" { "\n" } else { "\r\n" };
+                ls[i] = format!("{body}{eol}");
+            }
+            4 => ls[0].insert(0, '\u{feff}'),
+            5 => {
+                let l = ls.remove(i);
+                let to = (i + 1 + arg / 7).min(ls.len());
+                ls.insert(to, l);
+            }
+            6 | 7 => {
+                // Empty (6) or copy (7) the block whose begin marker is at or after line i.
+                let Some(b) = (i..ls.len()).find(|&j| ls[j].contains(">>> artoken:a ")) else {
+                    continue;
+                };
+                let Some(e) = (b + 1..ls.len()).find(|&j| ls[j].contains("<<< artoken:a ")) else {
+                    continue;
+                };
+                if kind % 8 == 6 {
+                    ls.drain(b + 1..e);
+                } else {
+                    let copy: Vec<String> = ls[b..=e].to_vec();
+                    ls.splice(e + 1..e + 1, copy);
+                }
+            }
+            _ => unreachable!(),
+        }
+    }
+    ls.concat()
 }
 
 /// keyring's command line (arguments split at NUL): parsing never panics, a usage error is

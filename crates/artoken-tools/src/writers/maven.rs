@@ -95,7 +95,9 @@ pub fn login(text: &str, name: &str, token: &str) -> Result<String, String> {
         KIND,
         &server(&indent, &unit, name, token),
     );
-    Ok(d.render())
+    let out = d.render();
+    xml::check(&out, "settings", name)?;
+    Ok(out)
 }
 
 pub fn logout(text: &str, name: &str) -> Result<String, String> {

@@ -210,7 +210,9 @@ pub fn login(text: &str, name: &str, url: &str, token: &str) -> Result<String, S
         CREDENTIALS,
         &credentials(&indent, &unit, name, token),
     );
-    Ok(d.render())
+    let out = d.render();
+    xml::check(&out, "configuration", name)?;
+    Ok(out)
 }
 
 pub fn logout(text: &str, name: &str) -> Result<String, String> {

@@ -190,6 +190,20 @@ pub fn container(d: &mut Doc, root_name: &str, name: &str) -> Result<(usize, Str
     }
     let rl = close_line(&text, d, r)?;
     let base = format!("{}{unit}", indent_of(d.text(rl)));
+    if d.block_at(rl)?.is_some_and(|b| b.name.is_none()) {
+        // Inside the scaffold of a whole file artoken wrote: the container is part of it
+        // (markers of its own would nest, which the markers cannot).
+        let eol = d.eol.clone();
+        let lines = [format!("{base}<{name}>"), format!("{base}</{name}>")];
+        d.lines.splice(
+            rl..rl,
+            lines.map(|text| super::lines::Line {
+                text,
+                eol: eol.clone(),
+            }),
+        );
+        return Ok((rl + 1, format!("{base}{unit}")));
+    }
     let s = d.insert(
         rl,
         &base,
@@ -264,6 +278,11 @@ pub fn content(e: &Elem) -> Option<Range<usize>> {
 /// What a login wrote must still parse with the right root: a block whose markers a hand
 /// edit moved into an element would otherwise leave a broken file.
 pub fn check(out: &str, root_name: &str, name: &str) -> Result<(), String> {
+    Doc::parse(out, XML).blocks().map_err(|e| {
+        format!(
+            "{e} (after adding the artoken:{name} block: the markers around it were edited by hand)"
+        )
+    })?;
     let elems = elements(out).map_err(|e| {
         format!("{e} (after refreshing the artoken:{name} block; fix its markers by hand)")
     })?;

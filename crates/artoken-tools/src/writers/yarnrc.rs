@@ -203,6 +203,23 @@ pub fn login(
     token: &str,
     scope: Option<&str>,
 ) -> Result<String, String> {
+    let out = add(text, name, registry, token, scope)?;
+    // Markers a hand edit moved could make the new ones nest: refused rather than written.
+    Doc::parse(&out, HASH).blocks().map_err(|e| {
+        format!(
+            "{e} (after adding the artoken:{name} block: the markers around it were edited by hand)"
+        )
+    })?;
+    Ok(out)
+}
+
+fn add(
+    text: &str,
+    name: &str,
+    registry: &str,
+    token: &str,
+    scope: Option<&str>,
+) -> Result<String, String> {
     let (map, key, server) = match scope {
         Some(s) => (
             SCOPES,
