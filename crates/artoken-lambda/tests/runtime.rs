@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -254,7 +254,14 @@ impl World {
         let requirements = format!(
             "# MWAA\r\n--extra-index-url http://aws:${{AUTH_TOKEN}}@{hp}simple/\r\nrequests==2.32.0\r\n"
         );
-        World { moto, emu, sb, endpoint, hp, requirements }
+        World {
+            moto,
+            emu,
+            sb,
+            endpoint,
+            hp,
+            requirements,
+        }
     }
 
     /// The bucket, its two files and the Glue job; the clients.
@@ -264,22 +271,41 @@ impl World {
             .bucket("mwaa-env")
             .create_bucket_configuration(
                 aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(testkit::REGION))
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                        testkit::REGION,
+                    ))
                     .build(),
             )
             .send()
             .await
             .unwrap();
         for key in ["dags/codeartifact.txt", "other/requirements.txt"] {
-            s3.put_object().bucket("mwaa-env").key(key).body(self.requirements.clone().into_bytes().into()).send().await.unwrap();
+            s3.put_object()
+                .bucket("mwaa-env")
+                .key(key)
+                .body(self.requirements.clone().into_bytes().into())
+                .send()
+                .await
+                .unwrap();
         }
         glue.create_job()
             .name("etl")
             .role("arn:aws:iam::111122223333:role/glue")
-            .command(aws_sdk_glue::types::JobCommand::builder().name("glueetl").script_location("s3://s/etl.py").build())
+            .command(
+                aws_sdk_glue::types::JobCommand::builder()
+                    .name("glueetl")
+                    .script_location("s3://s/etl.py")
+                    .build(),
+            )
             .set_default_arguments(Some(HashMap::from([
-                ("--python-modules-installer-option".to_string(), "--upgrade".to_string()),
-                ("--additional-python-modules".to_string(), "artoken-demo==1.0.0".to_string()),
+                (
+                    "--python-modules-installer-option".to_string(),
+                    "--upgrade".to_string(),
+                ),
+                (
+                    "--additional-python-modules".to_string(),
+                    "artoken-demo==1.0.0".to_string(),
+                ),
             ])))
             .send()
             .await
@@ -299,7 +325,14 @@ fn runtime() -> tokio::runtime::Runtime {
 #[test]
 fn every_event_shape_through_the_runtime_loop() {
     let w = World::new();
-    let World { emu, sb, endpoint, hp, requirements, .. } = &w;
+    let World {
+        emu,
+        sb,
+        endpoint,
+        hp,
+        requirements,
+        ..
+    } = &w;
     runtime().block_on(async {
         let (s3, glue) = w.seed().await;
         let get = |key: &'static str| {
@@ -310,7 +343,7 @@ fn every_event_shape_through_the_runtime_loop() {
             }
         };
 
-        let mut f = start_function(&sb, None).await;
+        let mut f = start_function(sb, None).await;
 
         // 1. A Glue start request, as an EventBridge rule or Step Functions would send it.
         let a = f
@@ -495,7 +528,11 @@ fn the_function_cannot_dump_core_or_be_read_by_its_user() {
         assert_eq!(procfs::exe_of(pid).as_deref(), Some(exe.as_path()));
         let (soft, hard) = procfs::core_limit(pid);
         assert_eq!(soft, "0", "the function's soft core limit (hard {hard})");
-        assert_eq!(procfs::dumpable(pid), Some(false), "the function is dumpable");
+        assert_eq!(
+            procfs::dumpable(pid),
+            Some(false),
+            "the function is dumpable"
+        );
 
         // The control: the same start, a program that does not harden itself.
         let mut sleep = procfs::with_core_dumps_allowed(std::path::Path::new("/bin/sleep"));

@@ -496,7 +496,8 @@ fn scoped_npm_in_a_project_file_and_uv_with_an_env_file_and_json() {
         env.sb.work().join(".env").display().to_string()
     );
     let tok = token(&env);
-    assert_eq!(v["env"]["UV_INDEX_DEMO_PASSWORD"], tok.as_str());
+    // The token went to the env file, not to the JSON (tests/outputs.rs).
+    assert_eq!(v["env"]["UV_INDEX_DEMO_PASSWORD"], "***");
     let dotenv = env.sb.work().join(".env");
     assert_eq!(mode(&dotenv), 0o600);
     assert!(read(&dotenv).contains(&format!("UV_INDEX_DEMO_PASSWORD={tok}\n")));
