@@ -304,6 +304,11 @@ pub fn other_writers(data: &[u8]) {
     }
 }
 
+/// A writer's login, as the edited-block check calls it: (text, token) -> new text.
+type LoginFn<'a> = dyn Fn(&str, &str) -> Result<String, String> + 'a;
+/// A writer's logout: (text, repository) -> new text.
+type LogoutFn = fn(&str, &str) -> Result<String, String>;
+
 /// The writers another tool also edits (yarn's .yarnrc.yml, maven's settings.xml,
 /// NuGet.Config), on files whose artoken blocks were edited after login: the first byte picks
 /// the writer, the input up to the first NUL is the file before login, and the bytes after it
@@ -327,11 +332,7 @@ pub fn edited_blocks(data: &[u8]) {
     }
     let feed = "https://x.example/nuget/a/v3/index.json";
     let scope = (pick & 0x10 != 0).then_some("@corp");
-    let (style, login, logout): (
-        Style,
-        &dyn Fn(&str, &str) -> Result<String, String>,
-        fn(&str, &str) -> Result<String, String>,
-    ) = match pick % 3 {
+    let (style, login, logout): (Style, &LoginFn, LogoutFn) = match pick % 3 {
         0 => (XML, &|t, tok| maven::login(t, "a", tok), maven::logout),
         1 => (
             XML,
