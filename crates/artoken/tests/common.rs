@@ -88,13 +88,17 @@ pub fn setup_all_formats() -> Env {
         ("cargo-store", Format::Cargo),
         ("swift-store", Format::Swift),
     ] {
-        cfg.domains[0].repositories.push(RepositoryConfig {
-            name: name.into(),
-            format,
-            description: None,
-            packages_dir: None,
-            packages: Vec::new(),
-        });
+        // (the demo config has maven-store already)
+        let repos = &mut cfg.domains[0].repositories;
+        if !repos.iter().any(|r| r.name == name) {
+            repos.push(RepositoryConfig {
+                name: name.into(),
+                format,
+                description: None,
+                packages_dir: None,
+                packages: Vec::new(),
+            });
+        }
     }
     let env = setup_with(cfg);
     std::fs::write(env.sb.work().join("artoken.yml"), ALL_FORMATS_CONFIG).unwrap();

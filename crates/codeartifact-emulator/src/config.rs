@@ -67,14 +67,16 @@ pub struct DomainConfig {
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct RepositoryConfig {
     pub name: String,
-    /// The package format served on the data plane (only `pypi` and `npm` have one here).
+    /// The package format served on the data plane (`pypi`, `npm` and `maven` have one here).
     pub format: Format,
     #[serde(default)]
     pub description: Option<String>,
-    /// Directory of wheels/sdists (pypi) or npm tarballs (`.tgz`) served read-only.
+    /// Directory of wheels/sdists (pypi) or npm tarballs (`.tgz`) served read-only (not for
+    /// maven).
     #[serde(default)]
     pub packages_dir: Option<PathBuf>,
-    /// Small packages generated at start-up (a pure-Python wheel, or an npm tarball).
+    /// Small packages generated at start-up (a pure-Python wheel, an npm tarball, or a Maven
+    /// jar and pom: `name` is then `groupId:artifactId`).
     #[serde(default)]
     pub packages: Vec<SyntheticPackage>,
 }
@@ -270,8 +272,8 @@ impl EmulatorConfig {
         Ok(config)
     }
 
-    /// A demo domain `demo` (owner 111122223333) with `pypi-store` (package `artoken-demo`)
-    /// and `npm-store` (package `artoken-demo`).
+    /// A demo domain `demo` (owner 111122223333) with `pypi-store` (package `artoken-demo`),
+    /// `npm-store` (package `artoken-demo`) and `maven-store` (`com.example:artoken-demo`).
     pub fn demo() -> Self {
         EmulatorConfig {
             domains: vec![DomainConfig {
@@ -295,6 +297,16 @@ impl EmulatorConfig {
                         packages_dir: None,
                         packages: vec![SyntheticPackage {
                             name: "artoken-demo".into(),
+                            version: "1.0.0".into(),
+                        }],
+                    },
+                    RepositoryConfig {
+                        name: "maven-store".into(),
+                        format: Format::Maven,
+                        description: Some("demo Maven repository".into()),
+                        packages_dir: None,
+                        packages: vec![SyntheticPackage {
+                            name: "com.example:artoken-demo".into(),
                             version: "1.0.0".into(),
                         }],
                     },
@@ -327,6 +339,12 @@ impl EmulatorConfig {
                     return Err((
                         format!("domains[{i}].repositories[{j}].name"),
                         format!("{:?} is not a valid repository name", r.name),
+                    ));
+                }
+                if d.repositories[..j].iter().any(|o| o.name == r.name) {
+                    return Err((
+                        format!("domains[{i}].repositories[{j}].name"),
+                        format!("{:?} is there twice in domain {}", r.name, d.name),
                     ));
                 }
                 if let Some(dir) = r.packages_dir.as_ref().filter(|d| !d.is_dir()) {

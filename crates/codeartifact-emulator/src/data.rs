@@ -1,10 +1,11 @@
 //! Data-plane dispatch: parses repository endpoint paths, checks the token, hands over to
-//! the PyPI or npm handlers.
+//! the PyPI, npm or Maven handlers.
 //!
 //! Token failures, as chosen (and as AWS behaves where known): no credentials at all get
-//! `401` with a `WWW-Authenticate` challenge (pip and uv then ask their keyring); a token the
-//! emulator did not issue, or one that expired, gets `404` on PyPI routes (what CodeArtifact
-//! does, see astral-sh/uv#11899) and `401` on npm routes. Every refusal carries
+//! `401` with a `WWW-Authenticate` challenge (pip and uv then ask their keyring; Maven's wagon
+//! only sends its server credentials after one); a token the emulator did not issue, or one
+//! that expired, gets `404` on PyPI routes (what CodeArtifact does, see astral-sh/uv#11899)
+//! and `401` on npm and Maven routes. Every refusal carries
 //! `x-emulator-auth: missing|unknown|expired` so tests and tools can tell them apart.
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use base64::Engine;
 
 use crate::config::Format;
 use crate::state::{State, TokenCheck};
-use crate::{npm, pypi};
+use crate::{maven, npm, pypi};
 
 /// A parsed `/{domain}-{owner}.d.codeartifact.{region}.amazonaws.com/{format}/{repo}/{rest}`.
 #[derive(Debug, PartialEq, Eq)]
@@ -86,7 +87,7 @@ fn refused(format: Format, check: TokenCheck) -> Response {
     };
     let (status, challenge) = match (format, check) {
         (_, TokenCheck::Missing) => (StatusCode::UNAUTHORIZED, true),
-        (Format::Npm, _) => (StatusCode::UNAUTHORIZED, false),
+        (Format::Npm | Format::Maven, _) => (StatusCode::UNAUTHORIZED, false),
         _ => (StatusCode::NOT_FOUND, false),
     };
     let mut resp = (
@@ -145,6 +146,7 @@ pub(crate) async fn handle(AxState(state): AxState<Arc<State>>, req: Request) ->
     match format {
         Format::Pypi => pypi::handle(&state, repository, &base, &rest, req).await,
         Format::Npm => npm::handle(&state, repository, &base, &rest, req).await,
+        Format::Maven => maven::handle(&state, repository, &rest, req).await,
         other => not_found(&format!("the emulator serves no {other} data plane")),
     }
 }

@@ -1,7 +1,7 @@
 //! A local AWS CodeArtifact emulator that real clients accept.
 //!
 //! The control plane speaks the CodeArtifact REST-JSON API (SigV4-signed, AWS error shapes) and
-//! STS `GetCallerIdentity`; the data plane serves PyPI (PEP 503/691, uploads) and npm
+//! STS `GetCallerIdentity`; the data plane serves PyPI (PEP 503/691, uploads), npm and Maven
 //! repositories that accept only the tokens it issued, and only until they expire.
 //!
 //! Endpoint URLs: the real service is host-based
@@ -15,6 +15,7 @@
 pub mod config;
 mod control;
 mod data;
+mod maven;
 mod npm;
 mod pypi;
 mod sigv4;

@@ -42,7 +42,8 @@ struct Cli {
     region: Option<String>,
 
     /// Serve the demo domain `demo` (owner 111122223333) with repositories `pypi-store` and
-    /// `npm-store`, each holding the package `artoken-demo`
+    /// `npm-store`, each holding the package `artoken-demo`, and `maven-store` holding
+    /// `com.example:artoken-demo`
     #[arg(long)]
     demo: bool,
 
@@ -52,7 +53,7 @@ struct Cli {
     domains: Vec<String>,
 
     /// Serve a repository (repeatable); FORMAT is one of npm, pypi, maven, nuget, generic,
-    /// ruby, swift, cargo (only pypi and npm have a data plane); an unknown DOMAIN is created
+    /// ruby, swift, cargo (only pypi, npm and maven have a data plane); an unknown DOMAIN is created
     /// with the default owner
     #[arg(long = "repository", value_name = "DOMAIN/NAME:FORMAT")]
     repositories: Vec<String>,

@@ -9,7 +9,7 @@ use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{AccessKey, DomainConfig, EmulatorConfig, Faults, Format, RepositoryConfig};
-use crate::{npm, pypi};
+use crate::{maven, npm, pypi};
 
 /// Longest token life AWS allows, and the one used for `duration=0`.
 pub const MAX_TOKEN_SECONDS: u64 = 43_200;
@@ -66,6 +66,7 @@ pub struct Repository {
     pub config: RepositoryConfig,
     pub pypi: Mutex<pypi::Store>,
     pub npm: Mutex<npm::Store>,
+    pub maven: Mutex<maven::Store>,
 }
 
 /// State shared by every handler.
@@ -101,6 +102,14 @@ impl State {
                 } else {
                     npm::Store::default()
                 };
+                let maven = if r.format == Format::Maven {
+                    maven::Store::load(r).map_err(|e| crate::Error::Packages {
+                        repository: r.name.clone(),
+                        message: e,
+                    })?
+                } else {
+                    maven::Store::default()
+                };
                 repositories.insert(
                     (d.name.clone(), d.owner.clone(), r.name.clone()),
                     Repository {
@@ -109,6 +118,7 @@ impl State {
                         config: r.clone(),
                         pypi: Mutex::new(pypi),
                         npm: Mutex::new(npm),
+                        maven: Mutex::new(maven),
                     },
                 );
             }

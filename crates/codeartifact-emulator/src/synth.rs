@@ -1,4 +1,5 @@
-//! Builds small real packages on the fly (a pure-Python wheel, an npm tarball), plus helpers both package stores share.
+//! Builds small real packages on the fly (a pure-Python wheel, an npm tarball, a Maven jar and
+//! pom), plus helpers the package stores share.
 
 use std::cmp::Ordering;
 use std::io::Read;
@@ -268,6 +269,231 @@ pub fn npm_tarball(name: &str, version: &str) -> Result<Vec<u8>, String> {
     .map_err(|e| format!("cannot build the tarball of {name}@{version}: {e}"))
 }
 
+/// A built Maven artifact: its coordinates, pom and jar.
+pub struct MavenArtifact {
+    pub group_id: String,
+    pub artifact_id: String,
+    pub pom: Vec<u8>,
+    pub jar: Vec<u8>,
+}
+
+/// A Maven coordinate part: `[A-Za-z0-9][A-Za-z0-9._+-]*` (no `..`), at most 200 bytes.
+pub fn valid_maven_part(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 200
+        && b[0].is_ascii_alphanumeric()
+        && !s.contains("..")
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._+-".contains(c))
+}
+
+/// What the class of a synthetic Maven artifact says: `hello from {group}:{artifact} {version}`.
+pub fn maven_hello(group_id: &str, artifact_id: &str, version: &str) -> String {
+    format!("hello from {group_id}:{artifact_id} {version}")
+}
+
+/// A Maven artifact for `name` (`groupId:artifactId`) `version`: a pom, and a jar with a
+/// manifest (`Main-Class`), `META-INF/maven/...` and one class whose `main` prints and whose
+/// static `hello()` returns [`maven_hello`]. The class is named after the coordinates:
+/// `com.example:artoken-demo` holds `com.example.ArtokenDemo`.
+pub fn maven_artifact(name: &str, version: &str) -> Result<MavenArtifact, String> {
+    let (group_id, artifact_id) = name
+        .split_once(':')
+        .filter(|(g, a)| valid_maven_part(g) && valid_maven_part(a) && !a.contains('.'))
+        .ok_or_else(|| format!("{name:?} is not a Maven groupId:artifactId"))?;
+    if !valid_maven_part(version) {
+        return Err(format!("{version:?} is not a valid Maven version"));
+    }
+    let main_class = maven_main_class(group_id, artifact_id);
+    let internal = main_class.replace('.', "/");
+    let pom = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <project xmlns=\"http://maven.apache.org/POM/4.0.0\" \
+         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+         xsi:schemaLocation=\"http://maven.apache.org/POM/4.0.0 \
+         https://maven.apache.org/xsd/maven-4.0.0.xsd\">\n\
+         \x20 <modelVersion>4.0.0</modelVersion>\n\
+         \x20 <groupId>{group_id}</groupId>\n\
+         \x20 <artifactId>{artifact_id}</artifactId>\n\
+         \x20 <version>{version}</version>\n\
+         \x20 <packaging>jar</packaging>\n\
+         \x20 <name>{artifact_id}</name>\n\
+         \x20 <description>{group_id}:{artifact_id}, an artifact built by the CodeArtifact emulator</description>\n\
+         </project>\n"
+    );
+    let manifest = manifest(&[
+        ("Manifest-Version", "1.0"),
+        ("Created-By", "codeartifact-emulator"),
+        ("Main-Class", &main_class),
+        ("Implementation-Title", &format!("{group_id}:{artifact_id}")),
+        ("Implementation-Version", version),
+    ]);
+    let properties = format!("groupId={group_id}\nartifactId={artifact_id}\nversion={version}\n");
+    let message = maven_hello(group_id, artifact_id, version);
+    let maven_dir = format!("META-INF/maven/{group_id}/{artifact_id}");
+    let jar = stored_zip(&[
+        ("META-INF/MANIFEST.MF".into(), manifest.into_bytes()),
+        (format!("{maven_dir}/pom.xml"), pom.clone().into_bytes()),
+        (
+            format!("{maven_dir}/pom.properties"),
+            properties.into_bytes(),
+        ),
+        (
+            format!("{internal}.class"),
+            hello_class(&internal, &message),
+        ),
+    ]);
+    Ok(MavenArtifact {
+        group_id: group_id.to_string(),
+        artifact_id: artifact_id.to_string(),
+        pom: pom.into_bytes(),
+        jar,
+    })
+}
+
+/// The class of a synthetic artifact: the groupId as package, the artifactId in CamelCase
+/// (`com.example:artoken-demo` -> `com.example.ArtokenDemo`).
+pub fn maven_main_class(group_id: &str, artifact_id: &str) -> String {
+    let class: String = artifact_id
+        .split(['-', '.', '_', '+'])
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut parts: Vec<String> = group_id.split('.').map(java_identifier).collect();
+    parts.push(java_identifier(&class));
+    parts.join(".")
+}
+
+/// `s` as a Java identifier: other characters become `_`, a leading digit gets a `_` before it.
+fn java_identifier(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !out.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// A jar manifest: `Name: value` lines wrapped at 72 bytes (continuations start with a space).
+fn manifest(entries: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (k, v) in entries {
+        let line = format!("{k}: {v}");
+        let mut rest = line.as_str();
+        let mut first = true;
+        while !rest.is_empty() {
+            let room = if first { 72 } else { 71 };
+            let cut = rest.len().min(room);
+            if !first {
+                out.push(' ');
+            }
+            out.push_str(&rest[..cut]);
+            out.push_str("\r\n");
+            rest = &rest[cut..];
+            first = false;
+        }
+    }
+    out.push_str("\r\n");
+    out
+}
+
+/// A class file (Java 8, version 52) `internal` (`com/example/Name`) with
+/// `public static void main(String[])` printing `message` and `public static String hello()`
+/// returning it. Straight-line code: no stack map frames needed.
+fn hello_class(internal: &str, message: &str) -> Vec<u8> {
+    fn utf8(pool: &mut Vec<u8>, s: &str) {
+        pool.push(1);
+        pool.extend_from_slice(&(s.len() as u16).to_be_bytes());
+        pool.extend_from_slice(s.as_bytes());
+    }
+    fn refs(pool: &mut Vec<u8>, tag: u8, a: u16, b: Option<u16>) {
+        pool.push(tag);
+        pool.extend_from_slice(&a.to_be_bytes());
+        if let Some(b) = b {
+            pool.extend_from_slice(&b.to_be_bytes());
+        }
+    }
+    const CLASS: u8 = 7;
+    const STRING: u8 = 8;
+    const FIELD: u8 = 9;
+    const METHOD: u8 = 10;
+    const NAME_AND_TYPE: u8 = 12;
+    let mut pool = Vec::new();
+    utf8(&mut pool, internal); // 1
+    refs(&mut pool, CLASS, 1, None); // 2: this class
+    utf8(&mut pool, "java/lang/Object"); // 3
+    refs(&mut pool, CLASS, 3, None); // 4: super class
+    utf8(&mut pool, "main"); // 5
+    utf8(&mut pool, "([Ljava/lang/String;)V"); // 6
+    utf8(&mut pool, "Code"); // 7
+    utf8(&mut pool, "java/lang/System"); // 8
+    refs(&mut pool, CLASS, 8, None); // 9
+    utf8(&mut pool, "out"); // 10
+    utf8(&mut pool, "Ljava/io/PrintStream;"); // 11
+    refs(&mut pool, NAME_AND_TYPE, 10, Some(11)); // 12
+    refs(&mut pool, FIELD, 9, Some(12)); // 13: System.out
+    utf8(&mut pool, "java/io/PrintStream"); // 14
+    refs(&mut pool, CLASS, 14, None); // 15
+    utf8(&mut pool, "println"); // 16
+    utf8(&mut pool, "(Ljava/lang/String;)V"); // 17
+    refs(&mut pool, NAME_AND_TYPE, 16, Some(17)); // 18
+    refs(&mut pool, METHOD, 15, Some(18)); // 19: PrintStream.println
+    utf8(&mut pool, message); // 20
+    refs(&mut pool, STRING, 20, None); // 21
+    utf8(&mut pool, "hello"); // 22
+    utf8(&mut pool, "()Ljava/lang/String;"); // 23
+    const POOL_COUNT: u16 = 24;
+    // (name, descriptor, max stack, max locals, code)
+    let methods: [(u16, u16, u16, u16, &[u8]); 2] = [
+        // getstatic #13; ldc #21; invokevirtual #19; return
+        (5, 6, 2, 1, &[0xb2, 0, 13, 0x12, 21, 0xb6, 0, 19, 0xb1]),
+        // ldc #21; areturn
+        (22, 23, 1, 0, &[0x12, 21, 0xb0]),
+    ];
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xCAFE_BABEu32.to_be_bytes());
+    out.extend_from_slice(&0u16.to_be_bytes()); // minor
+    out.extend_from_slice(&52u16.to_be_bytes()); // major: Java 8
+    out.extend_from_slice(&POOL_COUNT.to_be_bytes());
+    out.extend_from_slice(&pool);
+    out.extend_from_slice(&0x0021u16.to_be_bytes()); // public super
+    out.extend_from_slice(&2u16.to_be_bytes()); // this
+    out.extend_from_slice(&4u16.to_be_bytes()); // super
+    out.extend_from_slice(&0u16.to_be_bytes()); // interfaces
+    out.extend_from_slice(&0u16.to_be_bytes()); // fields
+    out.extend_from_slice(&(methods.len() as u16).to_be_bytes());
+    for (name, descriptor, stack, locals, code) in methods {
+        out.extend_from_slice(&0x0009u16.to_be_bytes()); // public static
+        out.extend_from_slice(&name.to_be_bytes());
+        out.extend_from_slice(&descriptor.to_be_bytes());
+        out.extend_from_slice(&1u16.to_be_bytes()); // one attribute: Code
+        out.extend_from_slice(&7u16.to_be_bytes());
+        out.extend_from_slice(&(12 + code.len() as u32).to_be_bytes());
+        out.extend_from_slice(&stack.to_be_bytes());
+        out.extend_from_slice(&locals.to_be_bytes());
+        out.extend_from_slice(&(code.len() as u32).to_be_bytes());
+        out.extend_from_slice(code);
+        out.extend_from_slice(&0u16.to_be_bytes()); // exception table
+        out.extend_from_slice(&0u16.to_be_bytes()); // attributes
+    }
+    out.extend_from_slice(&0u16.to_be_bytes()); // class attributes
+    out
+}
+
 /// A gzip-compressed tar of regular files, with fixed owners and timestamps.
 pub fn tgz(files: &[(&str, &[u8])]) -> std::io::Result<Vec<u8>> {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -457,6 +683,50 @@ mod tests {
             .collect();
         assert_eq!(paths, ["package/package.json", "package/index.js"]);
         assert!(npm_tarball("Upper", "1.0.0").is_err());
+    }
+
+    #[test]
+    fn maven_artifact_has_pom_manifest_and_class() {
+        let a = maven_artifact("com.example:artoken-demo", "1.0.0").unwrap();
+        assert_eq!(
+            (a.group_id.as_str(), a.artifact_id.as_str()),
+            ("com.example", "artoken-demo")
+        );
+        let pom = String::from_utf8(a.pom.clone()).unwrap();
+        assert!(
+            pom.contains("<artifactId>artoken-demo</artifactId>"),
+            "{pom}"
+        );
+        let mf = String::from_utf8(zip_member(&a.jar, |n| n == "META-INF/MANIFEST.MF").unwrap());
+        assert!(
+            mf.unwrap()
+                .contains("Main-Class: com.example.ArtokenDemo\r\n")
+        );
+        let inner = zip_member(&a.jar, |n| {
+            n == "META-INF/maven/com.example/artoken-demo/pom.xml"
+        });
+        assert_eq!(inner.unwrap(), a.pom);
+        let class = zip_member(&a.jar, |n| n == "com/example/ArtokenDemo.class").unwrap();
+        assert_eq!(class[..4], [0xCA, 0xFE, 0xBA, 0xBE]);
+        let msg = maven_hello("com.example", "artoken-demo", "1.0.0");
+        assert!(class.windows(msg.len()).any(|w| w == msg.as_bytes()));
+        assert_eq!(maven_main_class("9g.x-y", "1st-app"), "_9g.x_y._1stApp");
+        for (name, version) in [
+            ("artoken-demo", "1.0.0"),
+            ("g:a:b", "1.0.0"),
+            ("g:../a", "1.0.0"),
+            ("g:a", "1.0/0"),
+            ("g:a", ""),
+        ] {
+            assert!(maven_artifact(name, version).is_err(), "{name} {version}");
+        }
+        // long manifest values wrap at 72 bytes with continuation lines
+        let long = manifest(&[("Main-Class", &"x".repeat(100))]);
+        assert!(long.split("\r\n").all(|l| l.len() <= 72), "{long}");
+        assert_eq!(
+            long.replace("\r\n ", ""),
+            format!("Main-Class: {}\r\n\r\n", "x".repeat(100))
+        );
     }
 
     #[test]

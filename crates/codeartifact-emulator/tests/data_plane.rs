@@ -432,7 +432,8 @@ async fn packages_dirs_are_served() {
     for r in &mut config.domains[0].repositories {
         match r.format {
             Format::Pypi => r.packages_dir = Some(pypi_dir.path().to_path_buf()),
-            _ => r.packages_dir = Some(npm_dir.path().to_path_buf()),
+            Format::Npm => r.packages_dir = Some(npm_dir.path().to_path_buf()),
+            _ => {}
         }
     }
     let c = start(config).await;
