@@ -318,6 +318,7 @@ fn shapes(b: &[u8], spans: &mut Vec<(usize, usize)>) {
             continue;
         }
         let (word, e) = word(b, i);
+        let found = spans.len();
         if word.eq_ignore_ascii_case(b"aws") {
             // `aws:T@` without a scheme in front.
             if let Some((b':', n)) = unit(b, e) {
@@ -330,7 +331,8 @@ fn shapes(b: &[u8], spans: &mut Vec<(usize, usize)>) {
             key_value(b, &word, prev, i, e, spans);
         }
         prev = b'a';
-        i = e;
+        // Past a value found (already hidden whole): `token=token=...` stays linear.
+        i = spans[found..].iter().map(|s| s.1).fold(e, usize::max);
     }
 }
 
@@ -1033,6 +1035,25 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "body={\"authorizationToken\":\"***\"}\n"
         );
+    }
+
+    /// Work grows with the text, not its square: keys in a row, each value running to the end,
+    /// and a long line without secrets (a trace log line can be 100 kB).
+    #[test]
+    fn long_texts_take_linear_time() {
+        let keys = "token=".repeat(100_000);
+        let plain = "runtime_components=RuntimeComponents { a: Some(\"x\") } ".repeat(10_000);
+        for text in [keys, plain] {
+            let start = std::time::Instant::now();
+            let red = redact(&text);
+            // Milliseconds when linear (minutes were it quadratic); generous for slow machines.
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(5),
+                "{:?}",
+                start.elapsed()
+            );
+            assert!(red.len() <= text.len());
+        }
     }
 
     #[cfg(feature = "runtime")]
