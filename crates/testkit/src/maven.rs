@@ -164,7 +164,8 @@ impl Maven {
 }
 
 /// The settings: see [`Maven::new`]. Debian's repository has no checksum files, so its
-/// checksums are not asked for; the repository under test's are checked (Maven's default).
+/// checksums are not asked for; the repository under test's must match (`fail`, not Maven's
+/// default `warn`), so a wrong or missing checksum fails the run.
 fn settings_xml(url: &str) -> String {
     let debian = format!("file://{DEBIAN_REPO}");
     let url = xml_escape(url);
@@ -194,7 +195,12 @@ fn settings_xml(url: &str) -> String {
         <repository>
           <id>{SERVER_ID}</id>
           <url>{url}</url>
-          <snapshots><enabled>true</enabled><updatePolicy>always</updatePolicy></snapshots>
+          <releases><checksumPolicy>fail</checksumPolicy></releases>
+          <snapshots>
+            <enabled>true</enabled>
+            <updatePolicy>always</updatePolicy>
+            <checksumPolicy>fail</checksumPolicy>
+          </snapshots>
         </repository>
         <repository>
           <id>central</id>
@@ -238,6 +244,10 @@ mod tests {
         assert!(xml.contains("<password>${env.CODEARTIFACT_AUTH_TOKEN}</password>"));
         assert!(xml.contains("<url>http://127.0.0.1:1/x/?a=1&amp;b=&lt;2&gt;</url>"));
         assert!(xml.contains("<mirrorOf>external:*,!artoken</mirrorOf>"));
+        assert_eq!(
+            xml.matches("<checksumPolicy>fail</checksumPolicy>").count(),
+            2
+        );
         assert_eq!(
             xml.matches("<url>file:///usr/share/maven-repo</url>")
                 .count(),
