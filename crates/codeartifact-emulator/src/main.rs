@@ -406,14 +406,14 @@ fn build_config(cli: &Cli) -> Result<EmulatorConfig, CliError> {
         };
         faults.script.insert(op.to_string(), pattern.to_string());
     }
-    if let Err((_, message)) = faults.validate() {
-        if !cli.fault_script.is_empty() {
-            return Err(flag_error(
-                "fault-script",
-                &cli.fault_script.join(" "),
-                message,
-            ));
-        }
+    if !cli.fault_script.is_empty()
+        && let Err((_, message)) = faults.validate()
+    {
+        return Err(flag_error(
+            "fault-script",
+            &cli.fault_script.join(" "),
+            message,
+        ));
     }
     config.validate().map_err(|(key, message)| {
         let source = match &cli.config {
