@@ -1029,7 +1029,7 @@ mod tests {
         {
             let mut w = RedactingWriter::new(&mut out);
             write!(w, "body={{\"authorizationToken\":").unwrap();
-            write!(w, "\"{T}\"}}\n").unwrap();
+            writeln!(w, "\"{T}\"}}").unwrap();
         }
         assert_eq!(
             String::from_utf8(out).unwrap(),

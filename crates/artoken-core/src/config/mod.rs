@@ -557,7 +557,7 @@ mod tests {
         mode(&planted, 0o666);
         let c = s.load().unwrap();
         assert_eq!(names(&c), ["mine"]);
-        assert_eq!(c.sources, [mine.clone()]);
+        assert_eq!(c.sources, std::slice::from_ref(&mine));
         // Named with --config, it is read as it is.
         let c = s.load_with(std::slice::from_ref(&planted), &[]).unwrap();
         assert_eq!(names(&c), ["planted"]);
