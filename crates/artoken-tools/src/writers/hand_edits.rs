@@ -251,7 +251,7 @@ fn yarn_entries_rewritten_by_yarn_config_set_are_refreshed_in_place_and_removed_
     let again = yarnrc::login(rewritten, "a", NPM, T2, None).unwrap();
     assert!(!again.contains(T1), "{again}");
     assert!(
-        again.contains("artoken-was") == false,
+        !again.contains("artoken-was"),
         "nothing switched off: {again}"
     );
     // Only the token changed, in yarn's own formatting; markers around the entries again.
