@@ -213,6 +213,23 @@ mod tests {
         parse(Path::new("/p/artoken.yml"), text)
     }
 
+    /// A list of 98 scalars (100 events with its start and end) and `aliases` references to it.
+    fn replaying(aliases: usize) -> String {
+        let items = vec!["x"; 98].join(", ");
+        let refs = vec!["*a"; aliases].join(", ");
+        format!("a: &a [{items}]\nb: [{refs}]\n")
+    }
+
+    #[test]
+    fn aliases_may_replay_up_to_10_000_events_and_no_more() {
+        // 99 x 100 = 9,900 events replayed: a legitimate file with many references parses.
+        assert!(p(&replaying(99)).is_ok());
+        // 101 x 100 = 10,100: past the limit, one line naming the file.
+        let e = p(&replaying(101)).unwrap_err().to_string();
+        assert!(e.starts_with("/p/artoken.yml"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+
     #[test]
     fn keys_may_be_lists_and_lines_are_kept() {
         let root = p("# c\n[A, B]:\n  plugin: {id: wev-echo}\nC: 1\n")
