@@ -190,6 +190,7 @@ mod tests {
                 token: Token::new("SECRETTOKEN123"),
                 expires_at: 2,
                 fetched_at: 1,
+                skew: 0,
             },
         }
     }

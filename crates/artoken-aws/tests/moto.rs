@@ -330,11 +330,13 @@ fn a_token_is_fetched_anew_when_the_cached_one_would_not_last() {
             token: artoken_core::Token::new("cached-token-2h"),
             expires_at: now + 7200,
             fetched_at: now - 60,
+            skew: 0,
         };
+        let key = w.provider.token_key(spec).await.unwrap().unwrap();
         w.provider
             .cache()
             .unwrap()
-            .write_token(&w.provider.token_key(spec), &cached)
+            .write_token(&key, &cached)
             .unwrap();
         let a = aws.auth(spec, 3600).await.unwrap();
         assert_eq!(

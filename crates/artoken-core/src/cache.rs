@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::atomic::write_atomic;
+use crate::expiry::Expiry;
 use crate::secret::Token;
 use crate::spec::RepositorySpec;
 
@@ -36,7 +37,7 @@ pub enum CacheError {
     LockTimeout { path: PathBuf, waited: Duration },
 }
 
-/// What identifies a cached token: everything that changes the token AWS would give.
+/// What identifies a cache entry: everything that changes the answer AWS would give.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheKey {
     material: String,
@@ -44,42 +45,59 @@ pub struct CacheKey {
 }
 
 impl CacheKey {
-    /// Tokens are per domain: the key covers domain, owner, region, duration, profile, role,
-    /// the static access key id if one is in the environment, and the endpoint override.
+    /// Tokens are per domain and caller: the key covers domain, owner, region, duration, the
+    /// caller's identity (see [`crate::identity`]: the credential source and what names it)
+    /// and the endpoint override.
     pub fn for_token(
         spec: &RepositorySpec,
         region: Option<&str>,
-        access_key_id: Option<&str>,
+        identity: &str,
         endpoint_override: Option<&str>,
     ) -> CacheKey {
         let fields = [
             "token",
             &spec.domain,
             spec.owner.as_deref().unwrap_or(""),
-            region.or(spec.region.as_deref()).unwrap_or(""),
+            spec.region.as_deref().or(region).unwrap_or(""),
             &spec.duration.as_seconds().to_string(),
-            spec.profile.as_deref().unwrap_or(""),
-            spec.role_arn.as_deref().unwrap_or(""),
-            access_key_id.unwrap_or(""),
+            identity,
             endpoint_override.unwrap_or(""),
         ];
         CacheKey::from_fields(&fields)
     }
 
-    /// Endpoints are per repository and format (and never change).
+    /// Endpoints are per repository and format (and never change), and per caller: without
+    /// an owner the domain is the caller's account's, and the region may come from its profile.
     pub fn for_endpoint(
         spec: &RepositorySpec,
         region: Option<&str>,
+        identity: &str,
         endpoint_override: Option<&str>,
     ) -> CacheKey {
         let fields = [
             "endpoint",
             &spec.domain,
             spec.owner.as_deref().unwrap_or(""),
-            region.or(spec.region.as_deref()).unwrap_or(""),
+            spec.region.as_deref().or(region).unwrap_or(""),
             spec.repository.as_deref().unwrap_or(""),
             spec.format.as_str(),
-            spec.profile.as_deref().unwrap_or(""),
+            identity,
+            endpoint_override.unwrap_or(""),
+        ];
+        CacheKey::from_fields(&fields)
+    }
+
+    /// Who STS said the caller is, for credentials that nothing on this machine names (an
+    /// instance role): keyed by what is known locally about them.
+    pub fn for_caller(
+        local_identity: &str,
+        region: Option<&str>,
+        endpoint_override: Option<&str>,
+    ) -> CacheKey {
+        let fields = [
+            "caller",
+            local_identity,
+            region.unwrap_or(""),
             endpoint_override.unwrap_or(""),
         ];
         CacheKey::from_fields(&fields)
@@ -104,33 +122,45 @@ impl CacheKey {
     }
 }
 
-/// A token as cached: AWS's own expiration (UTC epoch seconds) and when it was fetched.
+/// A token as cached: AWS's own expiration (UTC epoch seconds on AWS's clock), when it was
+/// fetched (this machine's clock) and AWS's clock minus this machine's then; see
+/// [`crate::expiry`], which judges it.
 #[derive(Debug, Clone)]
 pub struct CachedToken {
     pub token: Token,
     pub expires_at: i64,
     pub fetched_at: i64,
+    pub skew: i64,
 }
 
 impl CachedToken {
-    /// True when the token should be replaced now: expired, or less than the refresh margin
-    /// left (see [`refresh_margin`]).
-    pub fn needs_refresh(&self, now: i64, refresh_before: u64) -> bool {
-        let life = (self.expires_at - self.fetched_at).max(0) as u64;
-        let left = self.expires_at - now;
-        left <= refresh_margin(life, refresh_before) as i64
+    pub fn expiry(&self) -> Expiry {
+        Expiry {
+            expires_at: self.expires_at,
+            fetched_at: self.fetched_at,
+            skew: self.skew,
+        }
     }
 
+    /// True when the token should be replaced at this machine's time `now`: expired by AWS's
+    /// clock, or no more than the refresh margin left (see [`crate::expiry::refresh_margin`]).
+    pub fn needs_refresh(&self, now: i64, refresh_before: u64) -> bool {
+        self.expiry().needs_refresh(now, refresh_before)
+    }
+
+    /// Seconds AWS will still accept it, at this machine's time `now`.
     pub fn seconds_left(&self, now: i64) -> i64 {
-        self.expires_at - now
+        self.expiry().seconds_left(now)
     }
 }
 
-/// How long before expiry a token is replaced: a quarter of its life or `refresh_before`,
-/// whichever is longer, but never more than half its life (so short tokens still get reused).
-/// A 12 h token is replaced with 3 h left; a 15 min token with 7.5 min left.
-pub fn refresh_margin(life: u64, refresh_before: u64) -> u64 {
-    (life / 4).max(refresh_before).min(life / 2)
+/// Who STS said the caller is, as cached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedCaller {
+    pub account: String,
+    pub arn: String,
+    /// This machine's epoch seconds.
+    pub resolved_at: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -140,6 +170,18 @@ struct TokenFile {
     token: String,
     expires_at: i64,
     fetched_at: i64,
+    /// Absent in entries written before the skew was kept: this machine's clock.
+    #[serde(default)]
+    skew: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CallerFile {
+    version: u32,
+    key: String,
+    account: String,
+    arn: String,
+    resolved_at: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -258,6 +300,10 @@ impl Cache {
         self.dir.join(format!("{}.endpoint.json", key.hash))
     }
 
+    fn caller_path(&self, key: &CacheKey) -> PathBuf {
+        self.dir.join(format!("{}.caller.json", key.hash))
+    }
+
     fn lock_path(&self, key: &CacheKey) -> PathBuf {
         self.dir.join(format!("{}.lock", key.hash))
     }
@@ -273,6 +319,7 @@ impl Cache {
                     token: Token::new(f.token),
                     expires_at: f.expires_at,
                     fetched_at: f.fetched_at,
+                    skew: f.skew,
                 })
             }
             _ => {
@@ -291,6 +338,7 @@ impl Cache {
             token: token.token.expose().to_string(),
             expires_at: token.expires_at,
             fetched_at: token.fetched_at,
+            skew: token.skew,
         })
         .map_err(|e| CacheError::File {
             path: path.clone(),
@@ -340,6 +388,43 @@ impl Cache {
             version: VERSION,
             key: key.check(),
             endpoint: endpoint.to_string(),
+        })
+        .map_err(|e| CacheError::File {
+            path: path.clone(),
+            source: io::Error::other(e),
+        })?;
+        write_atomic(&path, &body, 0o600).map_err(|source| CacheError::File { path, source })
+    }
+
+    /// The caller cached for `key` if it was resolved no more than `ttl` seconds before `now`
+    /// (this machine's clock); an unusable entry is removed.
+    pub fn read_caller(&self, key: &CacheKey, now: i64, ttl: i64) -> Option<CachedCaller> {
+        let path = self.caller_path(key);
+        let bytes = fs::read(&path).ok()?;
+        match serde_json::from_slice::<CallerFile>(&bytes) {
+            Ok(f) if f.version == VERSION && f.key == key.check() && !f.arn.is_empty() => {
+                let age = now - f.resolved_at;
+                (0..=ttl).contains(&age).then_some(CachedCaller {
+                    account: f.account,
+                    arn: f.arn,
+                    resolved_at: f.resolved_at,
+                })
+            }
+            _ => {
+                let _ = fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    pub fn write_caller(&self, key: &CacheKey, caller: &CachedCaller) -> Result<(), CacheError> {
+        let path = self.caller_path(key);
+        let body = serde_json::to_vec(&CallerFile {
+            version: VERSION,
+            key: key.check(),
+            account: caller.account.clone(),
+            arn: caller.arn.clone(),
+            resolved_at: caller.resolved_at,
         })
         .map_err(|e| CacheError::File {
             path: path.clone(),
@@ -402,6 +487,7 @@ impl Cache {
             let name = name.to_string_lossy();
             let ours = name.ends_with(".token.json")
                 || name.ends_with(".endpoint.json")
+                || name.ends_with(".caller.json")
                 || name.ends_with(".lock")
                 || name.contains(".json.tmp.");
             if ours {
@@ -429,39 +515,54 @@ mod tests {
             token: Token::new(v),
             expires_at,
             fetched_at,
+            skew: 0,
         }
     }
 
-    #[test]
-    fn margins_follow_the_life_of_the_token() {
-        assert_eq!(refresh_margin(43_200, 900), 10_800);
-        assert_eq!(refresh_margin(900, 900), 450);
-        assert_eq!(refresh_margin(4, 900), 2);
-        let t = tok("x", 43_200, 0);
-        assert!(!t.needs_refresh(32_000, 900));
-        assert!(t.needs_refresh(32_400, 900));
-        assert!(t.needs_refresh(50_000, 900));
-    }
+    const ME: &str = "env-key=AKIAIOSFODNN7EXAMPLE";
 
     #[test]
     fn keys_change_with_everything_that_changes_the_token() {
-        let a = CacheKey::for_token(&spec(), None, None, None);
-        let mut s = spec();
-        s.profile = Some("work".into());
-        assert_ne!(a, CacheKey::for_token(&s, None, None, None));
+        let a = CacheKey::for_token(&spec(), None, ME, None);
+        assert_ne!(a, CacheKey::for_token(&spec(), None, "profile=work", None));
+        assert_ne!(a, CacheKey::for_token(&spec(), Some("eu-west-1"), ME, None));
         assert_ne!(
             a,
-            CacheKey::for_token(&spec(), Some("eu-west-1"), None, None)
+            CacheKey::for_token(&spec(), None, ME, Some("http://127.0.0.1:1"))
         );
-        assert_ne!(a, CacheKey::for_token(&spec(), None, Some("AKIA"), None));
-        assert_ne!(
-            a,
-            CacheKey::for_token(&spec(), None, None, Some("http://127.0.0.1:1"))
-        );
+        let mut d = spec();
+        d.duration = crate::spec::TokenDuration::Seconds(900);
+        assert_ne!(a, CacheKey::for_token(&d, None, ME, None));
         // the repository does not change a token (tokens are per domain)
         let mut r = spec();
         r.repository = Some("other".into());
-        assert_eq!(a, CacheKey::for_token(&r, None, None, None));
+        assert_eq!(a, CacheKey::for_token(&r, None, ME, None));
+        // the configured region is the one used, whatever AWS_REGION says
+        let mut eu = spec();
+        eu.region = Some("eu-west-1".into());
+        assert_eq!(
+            CacheKey::for_token(&eu, Some("us-east-1"), ME, None),
+            CacheKey::for_token(&eu, None, ME, None)
+        );
+    }
+
+    #[test]
+    fn endpoint_keys_name_the_caller() {
+        let mut s = spec();
+        s.owner = None;
+        let a = CacheKey::for_endpoint(&s, None, "env-key=AKIAONE", None);
+        let b = CacheKey::for_endpoint(&s, None, "env-key=AKIATWO", None);
+        assert_ne!(
+            a, b,
+            "without an owner the domain is the caller's account's"
+        );
+        assert_ne!(
+            CacheKey::for_token(&s, None, "env-key=AKIAONE", None),
+            a,
+            "token and endpoint entries never share a file"
+        );
+        let c = CacheKey::for_caller("instance", None, None);
+        assert_ne!(c, CacheKey::for_caller("instance", Some("us-east-1"), None));
     }
 
     #[test]
@@ -473,35 +574,74 @@ mod tests {
             fs::metadata(cache.dir()).unwrap().permissions().mode() & 0o777,
             0o700
         );
-        let key = CacheKey::for_token(&spec(), None, None, None);
-        cache
-            .write_token(&key, &tok("secret-token", 100, 50))
-            .unwrap();
+        let key = CacheKey::for_token(&spec(), None, ME, None);
+        let mut skewed = tok("secret-token", 100, 50);
+        skewed.skew = -7;
+        cache.write_token(&key, &skewed).unwrap();
         let back = cache.read_token(&key).unwrap();
         assert_eq!(back.token.expose(), "secret-token");
-        assert_eq!((back.expires_at, back.fetched_at), (100, 50));
+        assert_eq!((back.expires_at, back.fetched_at, back.skew), (100, 50, -7));
         let file = cache.token_path(&key);
         assert_eq!(
             fs::metadata(&file).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        let ekey = CacheKey::for_endpoint(&spec(), None, None);
+        let ekey = CacheKey::for_endpoint(&spec(), None, ME, None);
         cache.write_endpoint(&ekey, "https://e/").unwrap();
         assert_eq!(cache.read_endpoint(&ekey).as_deref(), Some("https://e/"));
-        assert_eq!(cache.clear().unwrap(), 2);
+        let ckey = CacheKey::for_caller("instance", None, None);
+        let caller = CachedCaller {
+            account: "111122223333".into(),
+            arn: "arn:aws:sts::111122223333:assumed-role/r/i-1".into(),
+            resolved_at: 1000,
+        };
+        cache.write_caller(&ckey, &caller).unwrap();
+        assert_eq!(cache.read_caller(&ckey, 1000 + 900, 900), Some(caller));
+        assert_eq!(
+            cache.read_caller(&ckey, 1000 + 901, 900),
+            None,
+            "older than its time to live"
+        );
+        assert_eq!(cache.read_caller(&ckey, 999, 900), None, "from the future");
+        assert_eq!(
+            fs::metadata(cache.caller_path(&ckey))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+        assert_eq!(cache.clear().unwrap(), 3);
         assert!(cache.read_token(&key).is_none());
+    }
+
+    #[test]
+    fn entries_written_before_the_skew_was_kept_are_read_on_this_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let key = CacheKey::for_token(&spec(), None, ME, None);
+        let body = serde_json::json!({
+            "version": VERSION,
+            "key": key.check(),
+            "token": "old",
+            "expires_at": 100,
+            "fetched_at": 50,
+        });
+        fs::write(cache.token_path(&key), body.to_string()).unwrap();
+        let t = cache.read_token(&key).unwrap();
+        assert_eq!((t.expires_at, t.fetched_at, t.skew), (100, 50, 0));
     }
 
     #[test]
     fn corrupt_and_foreign_entries_are_discarded() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path());
-        let key = CacheKey::for_token(&spec(), None, None, None);
+        let key = CacheKey::for_token(&spec(), None, ME, None);
         fs::write(cache.token_path(&key), b"{not json").unwrap();
         assert!(cache.read_token(&key).is_none());
         assert!(!cache.token_path(&key).exists());
         // an entry written for another key under this key's file name
-        let other = CacheKey::for_token(&spec(), Some("us-west-2"), None, None);
+        let other = CacheKey::for_token(&spec(), Some("us-west-2"), ME, None);
         cache.write_token(&other, &tok("t", 1, 0)).unwrap();
         fs::rename(cache.token_path(&other), cache.token_path(&key)).unwrap();
         assert!(cache.read_token(&key).is_none());
@@ -512,8 +652,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path());
         cache.prepare().unwrap();
-        let key = CacheKey::for_token(&spec(), None, None, None);
-        let other = CacheKey::for_token(&spec(), Some("us-west-2"), None, None);
+        let key = CacheKey::for_token(&spec(), None, ME, None);
+        let other = CacheKey::for_token(&spec(), Some("us-west-2"), ME, None);
         let name = |k: &CacheKey| {
             cache
                 .token_path(k)
@@ -549,7 +689,7 @@ mod tests {
     async fn the_lock_excludes_and_times_out() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path());
-        let key = CacheKey::for_token(&spec(), None, None, None);
+        let key = CacheKey::for_token(&spec(), None, ME, None);
         let g = cache.lock(&key, Duration::from_secs(1)).await.unwrap();
         let e = cache.lock(&key, Duration::from_millis(50)).await;
         assert!(matches!(e, Err(CacheError::LockTimeout { .. })));

@@ -5,10 +5,13 @@
 pub mod atomic;
 pub mod cache;
 pub mod config;
+pub mod expiry;
 pub mod human;
 #[cfg(feature = "runtime")]
 pub mod process;
 pub mod ownership;
+#[cfg(feature = "aws")]
+pub mod identity;
 #[cfg(feature = "aws")]
 pub mod provider;
 pub mod redact;

@@ -1,31 +1,39 @@
 //! Tokens and endpoints for a repository, from the shared cache when fresh, otherwise fetched
-//! once (under the cache lock) and stored for every other process.
+//! once (under the cache lock) and stored for every other process; entries are the caller's
+//! own (see [`crate::identity`]).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::cache::{Cache, CacheError, CacheKey, CachedToken};
+use crate::cache::{Cache, CacheError, CacheKey, CachedCaller, CachedToken};
+use crate::identity::{IdentityEnv, LocalIdentity, local_identity};
 use crate::source::{SourceError, TokenSource, now};
 use crate::spec::RepositorySpec;
 
 /// Default: replace a token when less than 15 minutes (or a quarter of its life) is left.
 pub const DEFAULT_REFRESH_BEFORE: u64 = 15 * 60;
 
+/// How long who STS said the caller is stays believed, for callers nothing local names (an
+/// instance role): one GetCallerIdentity per machine and identity this often, a stale answer
+/// (an instance profile swapped under a running machine) at most this long.
+pub const CALLER_TTL: i64 = 15 * 60;
+
 /// How a [`Provider`] behaves.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `None`: no cache at all.
     pub cache_dir: Option<PathBuf>,
-    /// Seconds; see [`crate::cache::refresh_margin`].
+    /// Seconds; see [`crate::expiry::refresh_margin`].
     pub refresh_before: u64,
     /// `--refresh`: fetch a new token even if the cached one is fresh.
     pub force_refresh: bool,
     /// `--endpoint-url`.
     pub endpoint_override: Option<String>,
-    /// Parts of the environment that change which token AWS gives: the static access key
-    /// id, the region, and the SDK's endpoint variables.
-    pub access_key_id: Option<String>,
+    /// Parts of the environment that change which token AWS gives: who the caller is (see
+    /// [`crate::identity`]), the region, and the SDK's endpoint variables.
+    pub identity_env: IdentityEnv,
     pub env_region: Option<String>,
     pub env_endpoint: Option<String>,
     /// How long to wait for another process's fetch.
@@ -43,7 +51,7 @@ impl Settings {
             refresh_before: DEFAULT_REFRESH_BEFORE,
             force_refresh: false,
             endpoint_override: None,
-            access_key_id: nonempty("AWS_ACCESS_KEY_ID"),
+            identity_env: IdentityEnv::from_env(env),
             env_region: nonempty("AWS_REGION").or_else(|| nonempty("AWS_DEFAULT_REGION")),
             env_endpoint: nonempty("AWS_ENDPOINT_URL_CODEARTIFACT")
                 .or_else(|| nonempty("AWS_ENDPOINT_URL")),
@@ -66,12 +74,21 @@ pub enum ProviderError {
     Cache(#[from] CacheError),
 }
 
+/// How long one process trusts its reading of the AWS config files (reading them takes about
+/// 0.05-0.1 ms; a command reads them once, `serve` every minute at most).
+const IDENTITY_REREAD: Duration = Duration::from_secs(60);
+
+/// A spec's configured profile and role: all of it that changes its [`LocalIdentity`].
+type ProfileAndRole = (Option<String>, Option<String>);
+
 /// Token provider with the shared cache in front of the [`TokenSource`].
 pub struct Provider {
     settings: Settings,
     cache: Option<Cache>,
     source: TokenSource,
     warnings: Mutex<Vec<String>>,
+    /// Read at most every [`IDENTITY_REREAD`] (a long-lived `serve` sees edited AWS files).
+    identities: Mutex<HashMap<ProfileAndRole, (Instant, LocalIdentity)>>,
 }
 
 impl Provider {
@@ -93,6 +110,7 @@ impl Provider {
             settings,
             cache,
             warnings: Mutex::new(warnings),
+            identities: Mutex::new(HashMap::new()),
         }
     }
 
@@ -128,34 +146,173 @@ impl Provider {
             .or(self.settings.env_endpoint.as_deref())
     }
 
-    pub fn token_key(&self, spec: &RepositorySpec) -> CacheKey {
-        CacheKey::for_token(
-            spec,
-            self.settings.env_region.as_deref(),
-            if spec.profile.is_none() && spec.role_arn.is_none() {
-                self.settings.access_key_id.as_deref()
-            } else {
-                None
-            },
+    /// What this machine knows about who `spec`'s caller is (environment and shared config
+    /// files; no network).
+    pub fn local_identity(&self, spec: &RepositorySpec) -> LocalIdentity {
+        let k = (spec.profile.clone(), spec.role_arn.clone());
+        let mut memo = self.identities.lock().unwrap();
+        match memo.get(&k) {
+            Some((at, id)) if at.elapsed() < IDENTITY_REREAD => id.clone(),
+            _ => {
+                let id = local_identity(spec, &self.settings.identity_env);
+                memo.insert(k, (Instant::now(), id.clone()));
+                id
+            }
+        }
+    }
+
+    fn region_in_key<'a>(&'a self, spec: &'a RepositorySpec) -> Option<&'a str> {
+        spec.region
+            .as_deref()
+            .or(self.settings.env_region.as_deref())
+    }
+
+    fn caller_key(&self, spec: &RepositorySpec, local: &LocalIdentity) -> CacheKey {
+        CacheKey::for_caller(
+            &local.material,
+            self.region_in_key(spec),
             self.endpoint_in_key(),
         )
     }
 
-    fn endpoint_key(&self, spec: &RepositorySpec) -> CacheKey {
+    fn named(local: &LocalIdentity, caller: &CachedCaller) -> String {
+        format!(
+            "{};account={};arn={}",
+            local.material, caller.account, caller.arn
+        )
+    }
+
+    /// The identity part of `spec`'s keys, if known without a network call: the local one,
+    /// or for a caller only STS can name, its cached answer.
+    fn known_identity(&self, spec: &RepositorySpec, cache: &Cache) -> Option<String> {
+        let local = self.local_identity(spec);
+        if !local.opaque {
+            return Some(local.material);
+        }
+        let caller = cache.read_caller(&self.caller_key(spec, &local), now(), CALLER_TTL)?;
+        Some(Self::named(&local, &caller))
+    }
+
+    /// The identity part of `spec`'s keys: the local one, or for a caller only STS can name,
+    /// STS GetCallerIdentity's account and ARN, asked once per [`CALLER_TTL`] for every process.
+    async fn identity(
+        &self,
+        spec: &RepositorySpec,
+        cache: &Cache,
+    ) -> Result<String, ProviderError> {
+        if let Some(known) = self.known_identity(spec, cache) {
+            return Ok(known);
+        }
+        let local = self.local_identity(spec);
+        let key = self.caller_key(spec, &local);
+        let guard = self.lock_or_warn(cache, &key).await?;
+        if guard.is_some()
+            && let Some(c) = cache.read_caller(&key, now(), CALLER_TTL)
+        {
+            return Ok(Self::named(&local, &c));
+        }
+        tracing::debug!(repository = %spec.name, "asking STS who the caller is");
+        let who = self.source.caller_identity(spec).await?;
+        if who.arn.is_empty() || who.account.is_empty() {
+            return Err(SourceError::Incomplete {
+                operation: "GetCallerIdentity",
+                field: "Arn",
+            }
+            .into());
+        }
+        let caller = CachedCaller {
+            account: who.account,
+            arn: who.arn,
+            resolved_at: now(),
+        };
+        if let Err(e) = cache.write_caller(&key, &caller) {
+            self.warn(format!("{e}; who the caller is was not cached"));
+        }
+        Ok(Self::named(&local, &caller))
+    }
+
+    /// The key `spec`'s token is cached under (asking STS who the caller is if nothing local
+    /// says, see [`Provider::local_identity`]); `None` without a cache.
+    pub async fn token_key(
+        &self,
+        spec: &RepositorySpec,
+    ) -> Result<Option<CacheKey>, ProviderError> {
+        let Some(cache) = &self.cache else {
+            return Ok(None);
+        };
+        let identity = self.identity(spec, cache).await?;
+        Ok(Some(self.token_key_for(spec, &identity)))
+    }
+
+    /// A key from what this machine knows alone (no network): the same for two specs exactly
+    /// when one process's calls give them the same token, so it groups them (`serve`); it is
+    /// the cache key unless STS has to name the caller.
+    pub fn local_token_key(&self, spec: &RepositorySpec) -> CacheKey {
+        self.token_key_for(spec, &self.local_identity(spec).material)
+    }
+
+    fn token_key_for(&self, spec: &RepositorySpec, identity: &str) -> CacheKey {
+        CacheKey::for_token(
+            spec,
+            self.settings.env_region.as_deref(),
+            identity,
+            self.endpoint_in_key(),
+        )
+    }
+
+    fn endpoint_key_for(&self, spec: &RepositorySpec, identity: &str) -> CacheKey {
         CacheKey::for_endpoint(
             spec,
             self.settings.env_region.as_deref(),
+            identity,
             self.endpoint_in_key(),
         )
     }
 
     /// The cached token, fresh or not, without any network call (for `status`).
     pub fn cached_token(&self, spec: &RepositorySpec) -> Option<CachedToken> {
-        self.cache.as_ref()?.read_token(&self.token_key(spec))
+        let cache = self.cache.as_ref()?;
+        let identity = self.known_identity(spec, cache)?;
+        cache.read_token(&self.token_key_for(spec, &identity))
     }
 
     fn usable(&self, t: &CachedToken) -> bool {
         !t.needs_refresh(now(), self.settings.refresh_before)
+    }
+
+    /// The cache lock for `key`: `None` (with a warning) when the lock file cannot be used.
+    async fn lock_or_warn(
+        &self,
+        cache: &Cache,
+        key: &CacheKey,
+    ) -> Result<Option<crate::cache::LockGuard>, ProviderError> {
+        match cache.lock(key, self.settings.lock_timeout).await {
+            Ok(g) => Ok(Some(g)),
+            Err(e @ CacheError::LockTimeout { .. }) => Err(e.into()),
+            Err(e) => {
+                self.warn(format!("{e}; going on without the cache lock"));
+                Ok(None)
+            }
+        }
+    }
+
+    /// The identity for the cache, or `None` (with a warning: work uncached) when STS cannot
+    /// say who the caller is; the token or endpoint call then reports any credential trouble.
+    async fn identity_or_uncached(
+        &self,
+        spec: &RepositorySpec,
+        cache: &Cache,
+    ) -> Result<Option<String>, ProviderError> {
+        match self.identity(spec, cache).await {
+            Ok(i) => Ok(Some(i)),
+            Err(e @ ProviderError::Cache(CacheError::LockTimeout { .. })) => Err(e),
+            Err(e) => {
+                self.warn(format!(
+                    "cannot tell who the AWS caller is ({e}); working without the cache"
+                ));
+                Ok(None)
+            }
+        }
     }
 
     /// A token for the spec's domain: cached if fresh, else fetched once for all processes.
@@ -163,7 +320,10 @@ impl Provider {
         let Some(cache) = &self.cache else {
             return Ok(self.source.fetch_token(spec).await?);
         };
-        let key = self.token_key(spec);
+        let Some(identity) = self.identity_or_uncached(spec, cache).await? else {
+            return Ok(self.source.fetch_token(spec).await?);
+        };
+        let key = self.token_key_for(spec, &identity);
         let seen = cache.read_token(&key);
         if !self.settings.force_refresh
             && let Some(t) = seen.as_ref().filter(|t| self.usable(t))
@@ -175,14 +335,7 @@ impl Provider {
             );
             return Ok(t.clone());
         }
-        let guard = match cache.lock(&key, self.settings.lock_timeout).await {
-            Ok(g) => Some(g),
-            Err(e @ CacheError::LockTimeout { .. }) => return Err(e.into()),
-            Err(e) => {
-                self.warn(format!("{e}; fetching without the cache lock"));
-                None
-            }
-        };
+        let guard = self.lock_or_warn(cache, &key).await?;
         // Someone may have fetched while we waited for the lock.
         if guard.is_some() {
             // With --refresh, only a token other than the one we saw counts as refreshed.
@@ -208,16 +361,20 @@ impl Provider {
         Ok(fresh)
     }
 
-    /// The repository endpoint (cached: it never changes).
+    /// The repository endpoint (cached per caller: it never changes).
     pub async fn endpoint(&self, spec: &RepositorySpec) -> Result<String, ProviderError> {
-        let key = self.endpoint_key(spec);
-        if let Some(e) = self.cache.as_ref().and_then(|c| c.read_endpoint(&key)) {
+        let Some(cache) = &self.cache else {
+            return Ok(self.source.fetch_endpoint(spec).await?);
+        };
+        let Some(identity) = self.identity_or_uncached(spec, cache).await? else {
+            return Ok(self.source.fetch_endpoint(spec).await?);
+        };
+        let key = self.endpoint_key_for(spec, &identity);
+        if let Some(e) = cache.read_endpoint(&key) {
             return Ok(e);
         }
         let endpoint = self.source.fetch_endpoint(spec).await?;
-        if let Some(cache) = &self.cache
-            && let Err(e) = cache.write_endpoint(&key, &endpoint)
-        {
+        if let Err(e) = cache.write_endpoint(&key, &endpoint) {
             self.warn(format!("{e}; the endpoint was not cached"));
         }
         Ok(endpoint)

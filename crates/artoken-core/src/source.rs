@@ -1,18 +1,28 @@
 //! The token source: CodeArtifact `GetAuthorizationToken` and `GetRepositoryEndpoint` (and STS
-//! `GetCallerIdentity` for `doctor`) through the official AWS SDK for Rust, with its full
-//! credential chain, per-repository profile, role and region, and an endpoint override.
+//! `GetCallerIdentity` for `doctor` and for callers only STS can name) through the official AWS
+//! SDK for Rust, with its full credential chain, per-repository profile, role and region, and
+//! an endpoint override.
 
 use std::collections::HashMap;
 
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, timeout::TimeoutConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_codeartifact::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_codeartifact::types::PackageFormat;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::cache::CachedToken;
+pub use crate::expiry::now;
+use crate::expiry::{estimate_skew, now_f64};
 use crate::secret::Token;
 use crate::spec::RepositorySpec;
 
@@ -171,16 +181,20 @@ impl TokenSource {
             })
     }
 
-    /// GetAuthorizationToken for the spec's domain, with `durationSeconds` sent.
+    /// GetAuthorizationToken for the spec's domain, with `durationSeconds` sent; the skew of
+    /// AWS's clock is estimated from the `Date` of the answer and kept with the token.
     pub async fn fetch_token(&self, spec: &RepositorySpec) -> Result<CachedToken, SourceError> {
         let config = self.sdk_config(spec).await?;
         let client = aws_sdk_codeartifact::Client::new(&config);
         let fetched_at = now();
+        let clock = AnswerClock::default();
         let out = client
             .get_authorization_token()
             .domain(&spec.domain)
             .set_domain_owner(spec.owner.clone())
             .duration_seconds(spec.duration.as_seconds() as i64)
+            .customize()
+            .interceptor(clock.clone())
             .send()
             .await
             .map_err(|e| {
@@ -205,10 +219,20 @@ impl TokenSource {
                 operation: "GetAuthorizationToken",
                 field: "expiration",
             })?;
+        let skew = clock.skew(expires_at).unwrap_or(0);
+        if skew != 0 {
+            tracing::debug!(
+                repository = %spec.name,
+                "AWS's clock is {}s {} this machine's",
+                skew.abs(),
+                if skew > 0 { "ahead of" } else { "behind" }
+            );
+        }
         Ok(CachedToken {
             token: Token::new(token),
             expires_at,
             fetched_at,
+            skew,
         })
     }
 
@@ -266,12 +290,52 @@ impl TokenSource {
     }
 }
 
-/// Seconds since the Unix epoch, now.
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+/// Reads the `Date` of the last answer and when, on this machine's clock, its request left
+/// and it came back (the SDK's own skew correction is internal to it).
+#[derive(Debug, Clone, Default)]
+struct AnswerClock(Arc<Mutex<AnswerTimes>>);
+
+#[derive(Debug, Default)]
+struct AnswerTimes {
+    sent: f64,
+    received: f64,
+    date: Option<String>,
+}
+
+impl AnswerClock {
+    /// See [`crate::expiry::estimate_skew`].
+    fn skew(&self, expires_at: i64) -> Option<i64> {
+        let t = self.0.lock().unwrap();
+        estimate_skew(t.date.as_deref(), t.sent, t.received, expires_at)
+    }
+}
+
+impl Intercept for AnswerClock {
+    fn name(&self) -> &'static str {
+        "artoken::AnswerClock"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.lock().unwrap().sent = now_f64();
+        Ok(())
+    }
+
+    fn read_after_transmit(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let mut t = self.0.lock().unwrap();
+        t.received = now_f64();
+        t.date = context.response().headers().get("date").map(str::to_string);
+        Ok(())
+    }
 }
 
 /// The IAM action named in an AccessDenied message ("... not authorized to perform: ACTION on ...").

@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use artoken_core::cache::{CachedToken, refresh_margin};
+use artoken_core::cache::CachedToken;
+use artoken_core::expiry::{Expiry, now, now_f64};
 use artoken_core::provider::DEFAULT_REFRESH_BEFORE;
 use artoken_core::redact::redact;
 use artoken_core::{Provider, RepositorySpec, Settings, Token};
@@ -87,8 +88,8 @@ pub enum Scheme {
 /// The token in use, with its ready-made `Authorization` values.
 pub struct Current {
     pub token: Token,
-    pub expires_at: i64,
-    pub fetched_at: i64,
+    /// Judged by [`artoken_core::expiry`], like every other token.
+    pub expiry: Expiry,
     /// Grows by one with every new token.
     pub generation: u64,
     basic: HeaderValue,
@@ -106,9 +107,8 @@ impl Current {
         basic.set_sensitive(true);
         bearer.set_sensitive(true);
         Ok(Current {
+            expiry: t.expiry(),
             token: t.token,
-            expires_at: t.expires_at,
-            fetched_at: t.fetched_at,
             generation,
             basic,
             bearer,
@@ -122,9 +122,9 @@ impl Current {
         }
     }
 
-    /// Past its expiration (by this machine's clock).
+    /// Past its expiration, by AWS's clock.
     pub fn expired(&self) -> bool {
-        now_secs() >= self.expires_at as f64
+        self.expiry.expired(now())
     }
 }
 
@@ -152,7 +152,7 @@ impl State {
         let exp = BACKOFF_FIRST.saturating_mul(1 << self.failures.min(16).saturating_sub(1));
         let mut delay = exp.min(BACKOFF_MAX).mul_f64(0.5 + 0.5 * jitter());
         if let Some(c) = &self.current {
-            let left = c.expires_at as f64 - now_secs();
+            let left = c.expiry.expires_at_local() as f64 - now_f64();
             if left > 0.0 {
                 delay = delay.min(Duration::from_secs_f64((left / 4.0).max(0.5)));
             }
@@ -205,10 +205,7 @@ impl TokenCell {
     pub fn snapshot(&self) -> Snapshot {
         let st = self.state.read().unwrap();
         Snapshot {
-            expires_in: st
-                .current
-                .as_ref()
-                .map(|c| c.expires_at - now_secs().floor() as i64),
+            expires_in: st.current.as_ref().map(|c| c.expiry.seconds_left(now())),
             last_error: st.last_error.clone(),
             failures: st.failures,
         }
@@ -306,10 +303,7 @@ impl TokenCell {
             }
             Err(e) => {
                 st.record_failure(e.clone());
-                let left = st
-                    .current
-                    .as_ref()
-                    .map(|c| c.expires_at - now_secs() as i64);
+                let left = st.current.as_ref().map(|c| c.expiry.seconds_left(now()));
                 drop(st);
                 match left {
                     Some(l) if l > 0 => tracing::warn!(
@@ -341,10 +335,9 @@ impl TokenCell {
         let Some(c) = &st.current else {
             return 0.0;
         };
-        let life = (c.expires_at - c.fetched_at).max(0) as u64;
-        let margin = refresh_margin(life, self.source.refresh_before()) as f64;
-        // Provider compares whole seconds: wake just after the second it considers due.
-        (c.expires_at as f64 - margin - now_secs() + 0.01).max(0.0)
+        let due = c.expiry.refresh_at_local(self.source.refresh_before()) as f64;
+        // The policy counts whole seconds: wake just after the second it considers due.
+        (due - now_f64() + 0.01).max(0.0)
     }
 
     /// How long the background task sleeps before its next attempt.
@@ -386,13 +379,6 @@ impl TokenCell {
     }
 }
 
-fn now_secs() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
 /// A number in [0, 1) that differs between calls and processes.
 fn jitter() -> f64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -411,9 +397,11 @@ mod tests {
     use std::sync::Mutex as StdMutex;
     use std::sync::atomic::AtomicBool;
 
-    /// Issues `tok-N` tokens living `life` seconds; fails while `down`.
+    /// Issues `tok-N` tokens living `life` seconds by a clock `skew` seconds ahead of this
+    /// machine's; fails while `down`.
     struct Stub {
         life: i64,
+        skew: i64,
         n: AtomicU64,
         down: AtomicBool,
         forced: AtomicU64,
@@ -435,19 +423,25 @@ mod tests {
                     return Err("GetAuthorizationToken failed: 500".into());
                 }
                 let n = self.n.fetch_add(1, Ordering::Relaxed) + 1;
-                let now = now_secs() as i64;
+                let now = now();
                 Ok(CachedToken {
                     token: Token::new(format!("tok-{n}")),
-                    expires_at: now + self.life,
+                    expires_at: now + self.skew + self.life,
                     fetched_at: now,
+                    skew: self.skew,
                 })
             })
         }
     }
 
     fn cell(life: i64) -> (Arc<TokenCell>, Arc<Stub>) {
+        skewed_cell(life, 0)
+    }
+
+    fn skewed_cell(life: i64, skew: i64) -> (Arc<TokenCell>, Arc<Stub>) {
         let stub = Arc::new(Stub {
             life,
+            skew,
             n: AtomicU64::new(0),
             down: AtomicBool::new(false),
             forced: AtomicU64::new(0),
@@ -511,6 +505,42 @@ mod tests {
         }
         assert!(c.current().unwrap().generation >= 3);
         task.abort();
+    }
+
+    #[tokio::test]
+    async fn tokens_from_a_clock_ahead_are_replaced_by_that_clock() {
+        // AWS is 10 min ahead and gives 4 s tokens: by this machine's clock each would look
+        // good for 10 min more, by AWS's it is gone in 4 s.
+        let (c, _stub) = skewed_cell(4, 600);
+        c.prime(Duration::from_secs(1)).await;
+        let first = c.current().unwrap();
+        assert_eq!(first.expiry.life(), 4);
+        let task = tokio::spawn(c.clone().run());
+        for _ in 0..24 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let cur = c.current().unwrap();
+            assert!(
+                cur.expiry.expires_at > now() + 600,
+                "token {} is expired on AWS's clock",
+                cur.token.expose()
+            );
+            assert!(!cur.expired());
+        }
+        assert!(c.current().unwrap().generation >= 2);
+        task.abort();
+        // and a token past its time on AWS's clock counts as expired here
+        let gone = Current::new(
+            CachedToken {
+                token: Token::new("gone"),
+                expires_at: now() + 300,
+                fetched_at: now() - 600,
+                skew: 600,
+            },
+            1,
+        )
+        .unwrap();
+        assert!(gone.expired());
+        assert!(c.snapshot().expires_in.unwrap() > 0);
     }
 
     #[test]

@@ -236,8 +236,19 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/", post(sts::handle))
         .route("/v1/{*rest}", any(control::handle))
         .fallback(data::handle)
-        .layer(middleware::from_fn_with_state(state.clone(), faults_layer));
+        .layer(middleware::from_fn_with_state(state.clone(), faults_layer))
+        .layer(middleware::from_fn_with_state(state.clone(), date_layer));
     admin.merge(served).with_state(state)
+}
+
+/// Stamps every served answer with a `Date` from the emulator's clock (as AWS does from its
+/// own), so `faults.clock_skew_secs` shows in it as it would with a real clock skew.
+async fn date_layer(AxState(state): AxState<Arc<State>>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if let Ok(v) = sigv4::format_http_date(state.now()).parse() {
+        resp.headers_mut().insert(axum::http::header::DATE, v);
+    }
+    resp
 }
 
 /// Applies the latency, scripted (data plane and STS) and 5xx fault switches to every served

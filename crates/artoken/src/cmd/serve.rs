@@ -104,7 +104,7 @@ pub fn run(global: &Global, args: ServeArgs) -> Result<ExitCode> {
                 format: spec.format,
                 endpoint,
                 spec: spec.clone(),
-                token_key: app.provider.token_key(spec).hash().to_string(),
+                token_key: app.provider.local_token_key(spec).hash().to_string(),
             });
         }
         app.flush_warnings();
