@@ -104,7 +104,8 @@ fn plugin(global: &Global, extra: &[String]) -> ExitCode {
             Err(reply) => return reply,
         };
         match app.block_on(app.provider.token(&spec)) {
-            Ok(t) => Reply::token(t.token.expose(), t.expires_at, f.bearer),
+            // cargo compares the expiration with this machine's clock.
+            Ok(t) => Reply::token(t.token.expose(), t.expiry().expires_at_local(), f.bearer),
             Err(e) => {
                 let message = artoken_core::redact::redact(&e.to_string()).into_owned();
                 Reply::other(
