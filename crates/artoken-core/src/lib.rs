@@ -7,9 +7,9 @@ pub mod cache;
 pub mod config;
 pub mod expiry;
 pub mod human;
+pub mod ownership;
 #[cfg(feature = "runtime")]
 pub mod process;
-pub mod ownership;
 #[cfg(feature = "aws")]
 pub mod identity;
 #[cfg(feature = "aws")]

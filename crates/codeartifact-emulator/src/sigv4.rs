@@ -878,7 +878,10 @@ mod tests {
     fn http_dates_are_imf_fixdates() {
         let t = UNIX_EPOCH + Duration::from_secs(784_111_777);
         assert_eq!(format_http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(format_http_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            format_http_date(UNIX_EPOCH),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 
     #[test]
