@@ -7,11 +7,11 @@ pub mod cache;
 pub mod config;
 pub mod expiry;
 pub mod human;
+#[cfg(feature = "aws")]
+pub mod identity;
 pub mod ownership;
 #[cfg(feature = "runtime")]
 pub mod process;
-#[cfg(feature = "aws")]
-pub mod identity;
 #[cfg(feature = "aws")]
 pub mod provider;
 pub mod redact;
