@@ -1,5 +1,6 @@
-//! The shared context: the token provider, S3 and Glue clients built from the core's SdkConfig
-//! (the repository's profile, role and region), and a repository's index URL and token.
+//! The shared context: the token provider, S3, Glue, Secrets Manager and SSM clients built from
+//! the core's SdkConfig (the repository's profile, role and region), and a repository's token and
+//! index URL.
 
 use artoken_core::cache::CachedToken;
 use artoken_core::source::now;
@@ -9,7 +10,7 @@ use aws_config::{Region, SdkConfig};
 use crate::error::AwsError;
 use crate::index_url::RepoUrl;
 
-/// Endpoint overrides for S3 and Glue, read once from the environment.
+/// Endpoint overrides for S3, Glue, Secrets Manager and SSM, read once from the environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Endpoints {
     /// `AWS_ENDPOINT_URL_S3`: wins over `--endpoint-url` for S3 (so CodeArtifact can go to an
@@ -17,6 +18,10 @@ pub struct Endpoints {
     pub s3: Option<String>,
     /// `AWS_ENDPOINT_URL_GLUE`, likewise.
     pub glue: Option<String>,
+    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER`, likewise.
+    pub secretsmanager: Option<String>,
+    /// `AWS_ENDPOINT_URL_SSM`, likewise.
+    pub ssm: Option<String>,
     /// `AWS_ENDPOINT_URL` is set: some custom endpoint is in play.
     pub any: bool,
 }
@@ -27,6 +32,8 @@ impl Endpoints {
         Endpoints {
             s3: get("AWS_ENDPOINT_URL_S3"),
             glue: get("AWS_ENDPOINT_URL_GLUE"),
+            secretsmanager: get("AWS_ENDPOINT_URL_SECRETS_MANAGER"),
+            ssm: get("AWS_ENDPOINT_URL_SSM"),
             any: get("AWS_ENDPOINT_URL").is_some(),
         }
     }
@@ -112,6 +119,55 @@ impl<'a> Aws<'a> {
         Ok(aws_sdk_glue::Client::from_conf(b.build()))
     }
 
+    /// A Secrets Manager client, in `region` when given (a secret ARN's), else as for S3.
+    pub async fn secretsmanager(
+        &self,
+        spec: &RepositorySpec,
+        region: Option<&str>,
+    ) -> Result<aws_sdk_secretsmanager::Client, AwsError> {
+        let config = self.sdk_config(spec).await?;
+        let mut b = aws_sdk_secretsmanager::config::Builder::from(&config);
+        if let Some(r) = region {
+            b = b.region(Region::new(r.to_string()));
+        }
+        if let Some(u) = &self.endpoints.secretsmanager {
+            b = b.endpoint_url(u);
+        }
+        Ok(aws_sdk_secretsmanager::Client::from_conf(b.build()))
+    }
+
+    /// An SSM client.
+    pub async fn ssm(&self, spec: &RepositorySpec) -> Result<aws_sdk_ssm::Client, AwsError> {
+        let config = self.sdk_config(spec).await?;
+        let mut b = aws_sdk_ssm::config::Builder::from(&config);
+        if let Some(u) = &self.endpoints.ssm {
+            b = b.endpoint_url(u);
+        }
+        Ok(aws_sdk_ssm::Client::from_conf(b.build()))
+    }
+
+    /// A token for the repository with at least `min_validity` seconds left (from the shared
+    /// cache when it has one, else fetched anew). Any repository will do: no endpoint is needed.
+    pub async fn token(
+        &self,
+        spec: &RepositorySpec,
+        min_validity: u64,
+    ) -> Result<CachedToken, AwsError> {
+        check_life(spec, min_validity)?;
+        let token_err = |source| AwsError::Token {
+            repository: spec.name.clone(),
+            what: "a token",
+            source,
+        };
+        let token = self.provider.token(spec).await.map_err(token_err)?;
+        if token.seconds_left(now()) >= min_validity as i64 {
+            return Ok(token);
+        }
+        let mut settings = self.provider.settings().clone();
+        settings.force_refresh = true;
+        Provider::new(settings).token(spec).await.map_err(token_err)
+    }
+
     /// The repository's endpoint and a token with at least `min_validity` seconds left
     /// (from the shared cache when it has one, else fetched anew).
     pub async fn auth(
@@ -131,46 +187,37 @@ impl<'a> Aws<'a> {
                 spec.name, spec.format
             )));
         }
-        if let TokenDuration::Seconds(life) = spec.duration
-            && min_validity >= life
-        {
-            return Err(AwsError::Invalid(format!(
-                "repository {}: tokens live {}, so none stays valid for {} (lower the interval or --min-validity)",
-                spec.name,
-                artoken_core::human::duration(life),
-                artoken_core::human::duration(min_validity)
-            )));
-        }
-        let token_err = |what: &'static str| {
-            move |source| AwsError::Token {
-                repository: spec.name.clone(),
-                what,
-                source,
-            }
-        };
+        check_life(spec, min_validity)?;
         let endpoint = self
             .provider
             .endpoint(spec)
             .await
-            .map_err(token_err("the endpoint"))?;
+            .map_err(|source| AwsError::Token {
+                repository: spec.name.clone(),
+                what: "the endpoint",
+                source,
+            })?;
         let repo = RepoUrl::new(&endpoint).map_err(AwsError::Invalid)?;
-        let mut token = self
-            .provider
-            .token(spec)
-            .await
-            .map_err(token_err("a token"))?;
-        if token.seconds_left(now()) < min_validity as i64 {
-            let mut settings = self.provider.settings().clone();
-            settings.force_refresh = true;
-            token = Provider::new(settings)
-                .token(spec)
-                .await
-                .map_err(token_err("a token"))?;
-        }
+        let token = self.token(spec, min_validity).await?;
         Ok(RepoAuth {
             repository: spec.name.clone(),
             repo,
             token,
         })
     }
+}
+
+/// Refuses a `min_validity` no token of the repository reaches.
+fn check_life(spec: &RepositorySpec, min_validity: u64) -> Result<(), AwsError> {
+    if let TokenDuration::Seconds(life) = spec.duration
+        && min_validity >= life
+    {
+        return Err(AwsError::Invalid(format!(
+            "repository {}: tokens live {}, so none stays valid for {} (lower the interval or --min-validity)",
+            spec.name,
+            artoken_core::human::duration(life),
+            artoken_core::human::duration(min_validity)
+        )));
+    }
+    Ok(())
 }

@@ -1,10 +1,10 @@
-//! What can go wrong on the AWS side, one line each, naming the bucket, object, job or file.
+//! What can go wrong on the AWS side, one line each, naming the object, job, secret or file.
 
 use std::path::PathBuf;
 
 use artoken_core::ProviderError;
 
-/// A failed Glue, S3, file or token step, in words a user can act on.
+/// A failed Glue, S3, secret store, file or token step, in words a user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
     #[error("s3://{bucket}/{key}: bucket {bucket} does not exist")]
@@ -49,6 +49,23 @@ pub enum AwsError {
         operation: &'static str,
         detail: String,
     },
+    /// A Secrets Manager secret or SSM parameter (`target` is `secretsmanager:ID` or `ssm:NAME`).
+    #[error("{target}: access denied: the caller lacks IAM permission {action} ({message})")]
+    StoreDenied {
+        target: String,
+        action: String,
+        message: String,
+    },
+    #[error("{target}: {operation} failed: {detail}")]
+    Store {
+        target: String,
+        operation: &'static str,
+        detail: String,
+    },
+    #[error(
+        "{target}: gave up after {attempts} attempts: the value changed between every read and write"
+    )]
+    StoreConflicts { target: String, attempts: u32 },
     #[error("{}: {what}: {source}", path.display())]
     File {
         path: PathBuf,

@@ -1,9 +1,10 @@
 //! artoken's AWS side: Glue job runs with a fresh index URL, the token inside requirements files
-//! in S3 (MWAA) and on disk, the refresher for many such targets, and the Lambda handler's logic.
+//! in S3 (MWAA) and on disk, in Secrets Manager secrets and SSM parameters, the refresher for many
+//! such targets, and the Lambda handler's logic.
 //!
-//! S3 and Glue calls go through the official SDK clients, built from the same `SdkConfig` the
-//! core's token source uses for the repository (profile, role, region), with
-//! `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_GLUE` honoured.
+//! S3, Glue, Secrets Manager and SSM calls go through the official SDK clients, built from the
+//! same `SdkConfig` the core's token source uses for the repository (profile, role, region), with
+//! `AWS_ENDPOINT_URL_S3` / `_GLUE` / `_SECRETS_MANAGER` / `_SSM` honoured.
 
 pub mod context;
 pub mod error;
@@ -12,6 +13,9 @@ pub mod installer;
 pub mod lambda;
 pub mod refresh;
 pub mod s3;
+pub mod secrets;
+pub mod ssm;
+pub mod store;
 
 // The requirements-file rewriter lives with the other file writers (and is fuzzed there).
 pub use artoken_tools::index_url;

@@ -1,23 +1,35 @@
-//! The refresher: the token in each target (an S3 object or a local file) brought up to date,
-//! one outcome per target.
+//! The refresher: the token in each target (an S3 object, a local file, a Secrets Manager secret
+//! or an SSM parameter) brought up to date, one outcome per target.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use artoken_core::RepositorySpec;
+use artoken_core::config::targets::{StoreValue, ValueKind};
 use artoken_core::config::{Config, TargetLocation};
+use artoken_core::{RepositorySpec, Token};
 
 use crate::context::{Aws, RepoAuth};
 use crate::error::{AwsError, one_line};
 use crate::rewrite::{Rewrite, rewrite};
 use crate::s3::{self, S3Object};
+use crate::{secrets, ssm, store};
 
 /// Where a target lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
     S3(S3Object),
     File(PathBuf),
+    /// A Secrets Manager secret (name or ARN) and what it holds.
+    SecretsManager {
+        secret: String,
+        value: StoreValue,
+    },
+    /// An SSM parameter (always a SecureString) and what it holds.
+    Ssm {
+        name: String,
+        value: StoreValue,
+    },
 }
 
 impl fmt::Display for Place {
@@ -25,6 +37,8 @@ impl fmt::Display for Place {
         match self {
             Place::S3(o) => o.fmt(f),
             Place::File(p) => write!(f, "{}", p.display()),
+            Place::SecretsManager { secret, .. } => f.write_str(&secrets::target(secret)),
+            Place::Ssm { name, .. } => f.write_str(&ssm::target(name)),
         }
     }
 }
@@ -34,6 +48,14 @@ impl From<&TargetLocation> for Place {
         match l {
             TargetLocation::S3 { bucket, key } => Place::S3(S3Object::new(bucket, key)),
             TargetLocation::File(p) => Place::File(p.clone()),
+            TargetLocation::SecretsManager { secret, value } => Place::SecretsManager {
+                secret: secret.clone(),
+                value: value.clone(),
+            },
+            TargetLocation::Ssm { name, value } => Place::Ssm {
+                name: name.clone(),
+                value: value.clone(),
+            },
         }
     }
 }
@@ -60,7 +82,10 @@ pub struct Options {
 pub struct Outcome {
     pub place: Place,
     pub repository: String,
+    /// A requirements file's index lines (S3, file); empty for a secret store.
     pub rewrite: Rewrite,
+    /// The target did not hold the token: it was written (with `--dry-run`: it would be).
+    pub changed: bool,
     pub written: bool,
     /// Reads made (more than 1: someone else wrote in between).
     pub attempts: u32,
@@ -70,18 +95,33 @@ pub struct Outcome {
 
 impl Outcome {
     /// `updated 2 index lines (repository corp, token valid until 2026-...Z)`, or `up to date, 2
-    /// index lines (...)`.
+    /// index lines (...)`; for a secret store `updated key \`token\``, `would set the token to
+    /// ***` (the token itself is never shown).
     pub fn summary(&self) -> String {
-        let lines = match self.rewrite.index_lines {
-            1 => "1 index line".to_string(),
-            n => format!("{n} index lines"),
-        };
-        let what = if self.written {
-            format!("updated {lines}")
-        } else if self.dry_run && self.rewrite.changed() {
-            format!("would update {} of {lines}", self.rewrite.changes.len())
-        } else {
-            format!("up to date, {lines}")
+        let what = match self.place.store_value() {
+            Some(how) => {
+                let what = store::describe(how);
+                if self.written {
+                    format!("updated {what}")
+                } else if self.dry_run && self.changed {
+                    format!("would set {what} to ***")
+                } else {
+                    format!("up to date, {what}")
+                }
+            }
+            None => {
+                let lines = match self.rewrite.index_lines {
+                    1 => "1 index line".to_string(),
+                    n => format!("{n} index lines"),
+                };
+                if self.written {
+                    format!("updated {lines}")
+                } else if self.dry_run && self.rewrite.changed() {
+                    format!("would update {} of {lines}", self.rewrite.changes.len())
+                } else {
+                    format!("up to date, {lines}")
+                }
+            }
         };
         let retried = if self.attempts > 1 {
             format!(", after {} reads: it changed meanwhile", self.attempts)
@@ -133,10 +173,26 @@ pub async fn refresh_with(
     place: &Place,
     options: Options,
 ) -> Result<Outcome, AwsError> {
+    let outcome = |rewrite: Rewrite, changed, (written, attempts), expires_at| Outcome {
+        place: place.clone(),
+        repository: spec.name.clone(),
+        rewrite,
+        changed,
+        written,
+        attempts,
+        expires_at,
+        dry_run: options.dry_run,
+    };
+    if let Some(how) = place.store_value() {
+        let (changed, done, expires_at) = refresh_store(aws, spec, place, how, options).await?;
+        return Ok(outcome(empty_rewrite(), changed, done, expires_at));
+    }
     let auth = aws.auth(spec, options.min_validity).await?;
     let (rw, written, attempts) = match place {
         Place::S3(obj) => refresh_s3(aws, spec, obj, &auth, options.dry_run).await?,
         Place::File(path) => refresh_file(path, &auth, options.dry_run)?,
+        // (refreshed above)
+        Place::SecretsManager { .. } | Place::Ssm { .. } => (empty_rewrite(), false, 0),
     };
     if rw.index_lines == 0 {
         return Err(AwsError::NoIndexLines {
@@ -145,15 +201,86 @@ pub async fn refresh_with(
             endpoint: auth.repo.endpoint().to_string(),
         });
     }
-    Ok(Outcome {
-        place: place.clone(),
-        repository: spec.name.clone(),
-        rewrite: rw,
-        written,
-        attempts,
-        expires_at: auth.token.expires_at,
-        dry_run: options.dry_run,
-    })
+    let changed = rw.changed();
+    Ok(outcome(
+        rw,
+        changed,
+        (written, attempts),
+        auth.token.expires_at,
+    ))
+}
+
+impl Place {
+    /// What a secret store target holds; `None` for a requirements file (S3, file).
+    pub fn store_value(&self) -> Option<&StoreValue> {
+        match self {
+            Place::SecretsManager { value, .. } | Place::Ssm { value, .. } => Some(value),
+            Place::S3(_) | Place::File(_) => None,
+        }
+    }
+}
+
+fn empty_rewrite() -> Rewrite {
+    Rewrite {
+        bytes: Vec::new(),
+        index_lines: 0,
+        changes: Vec::new(),
+    }
+}
+
+/// A secret or parameter: the token (or the index URL) put where `how` says, unless it holds
+/// it already. Returns whether it differed, (written, reads) and the token's expiry.
+async fn refresh_store(
+    aws: &Aws<'_>,
+    spec: &RepositorySpec,
+    place: &Place,
+    how: &StoreValue,
+    options: Options,
+) -> Result<(bool, (bool, u32), i64), AwsError> {
+    let (text, expires_at) = match how.kind {
+        ValueKind::Token => {
+            let t = aws.token(spec, options.min_validity).await?;
+            (t.token, t.expires_at)
+        }
+        // Token::new: the URL holds the token, and is remembered for redaction as it is.
+        ValueKind::Url => {
+            let auth = aws.auth(spec, options.min_validity).await?;
+            (Token::new(auth.pip_url()), auth.token.expires_at)
+        }
+    };
+    let target = place.to_string();
+    let edit = |old: Option<&str>| {
+        let new = store::edit(old, how, text.expose())
+            .map_err(|m| AwsError::Invalid(format!("{target}: {m}")))?;
+        let changed = new.is_some();
+        Ok((new, changed))
+    };
+    let u = match place {
+        Place::SecretsManager { secret, .. } => {
+            let client = aws.secretsmanager(spec, secrets::region_of(secret)).await?;
+            if options.dry_run {
+                let old = secrets::get(&client, secret).await?;
+                let (_, changed) = edit(old.as_deref())?;
+                return Ok((changed, (false, 1), expires_at));
+            }
+            secrets::update(&client, secret, edit).await?
+        }
+        Place::Ssm { name, .. } => {
+            let client = aws.ssm(spec).await?;
+            if options.dry_run {
+                let old = ssm::get(&client, name).await?;
+                let (_, changed) = edit(old.as_deref())?;
+                return Ok((changed, (false, 1), expires_at));
+            }
+            ssm::update(&client, name, edit).await?
+        }
+        Place::S3(_) | Place::File(_) => {
+            return Err(AwsError::Invalid(format!(
+                "{target}: not a secret or a parameter"
+            )));
+        }
+    };
+    Ok((u.value || u.written, (u.written, u.attempts), expires_at))
 }
 
 /// Refreshes every job, in order: the one runner `artoken refresh` and the Lambda share, so

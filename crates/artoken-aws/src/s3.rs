@@ -119,7 +119,8 @@ pub async fn get(client: &Client, obj: &S3Object) -> Result<Vec<u8>, AwsError> {
     Ok(read(client, obj).await?.bytes)
 }
 
-fn backoff(attempt: u32) -> Duration {
+/// How long to wait before reading again after a lost race: growing, with jitter.
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let base = 40u64 << attempt.min(5);
     let jitter = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

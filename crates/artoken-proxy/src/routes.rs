@@ -141,7 +141,7 @@ impl Routes {
             return Target::AddSlash { route };
         };
         let rest_path = rest.split('?').next().unwrap_or("");
-        if rest_path.split('/').any(is_dot_segment) || rest_path.contains('\\') {
+        if has_dot_segment(rest_path) || rest_path.contains('\\') {
             return Target::BadPath;
         }
         Target::Repo { route, rest }
@@ -188,6 +188,16 @@ fn parse_endpoint(raw: &str) -> Result<(Url, UriScheme, Authority), String> {
         .parse()
         .map_err(|e| format!("invalid endpoint {raw:?}: {e}"))?;
     Ok((url, scheme, authority))
+}
+
+/// A `.` or `..` segment, also between encoded slashes (`%2F`, `%5C`: npm sends a scoped name
+/// as `@scope%2fname`, and an upstream that decodes them would see the segment).
+fn has_dot_segment(path: &str) -> bool {
+    path.to_ascii_lowercase()
+        .replace("%2f", "/")
+        .replace("%5c", "/")
+        .split('/')
+        .any(is_dot_segment)
 }
 
 fn is_dot_segment(s: &str) -> bool {
@@ -259,6 +269,26 @@ mod tests {
         assert_eq!(r.resolve("/nope/x"), Target::NotFound);
         assert_eq!(r.resolve("/demo/../other/"), Target::BadPath);
         assert_eq!(r.resolve("/demo/simple/%2E%2e/x"), Target::BadPath);
+        for hidden in [
+            "/js/..%2fother",
+            "/js/@s%2F..%2Fx",
+            "/js/a%5c..%5cb",
+            "/js/%2e%2E%2fx",
+        ] {
+            assert_eq!(r.resolve(hidden), Target::BadPath, "{hidden}");
+        }
+        // Scoped names, encoded or not, and dots inside names pass.
+        for ok in [
+            "/js/@s%2fp",
+            "/js/@s%2Fp/-/p-1.0.0.tgz",
+            "/js/@s/p",
+            "/js/a..b/-/a..b-1.0.0.tgz",
+        ] {
+            assert!(
+                matches!(r.resolve(ok), Target::Repo { route: 1, .. }),
+                "{ok}"
+            );
+        }
         assert_eq!(
             r.upstream_uri(0, "simple/x/?a=1").unwrap().to_string(),
             "http://127.0.0.1:9/d-1.d.codeartifact.x/pypi/store/simple/x/?a=1"

@@ -12,13 +12,15 @@ Tokens:
   token        Print a CodeArtifact token for a repository's domain
   url          Print the URL a tool wants (pip, uv, twine, npm, cargo...)
   exec         Run a command with the configured variables (replaces `wev`)
-  env          Print the configured variables (sh, fish, powershell, dotenv, json, sam, github)
+  env          Print the configured variables (sh, fish, powershell, dotenv, docker, json, sam, github)
+  render       Print a whole config file for a build secret (pip.conf, npmrc, netrc, uv.toml, k8s-secret...)
 
 Package managers:
   login        Write a package manager's config for a repository (pip, uv, poetry, npm, cargo...)
   logout       Remove exactly what `login` wrote
   keyring      pip/uv keyring helper: answers `keyring get URL USER` (no token on disk)
   cargo-credential  cargo credential provider (no token on disk)
+  pnpm-token-helper  pnpm's tokenHelper: prints a registry's token (no token on disk)
   serve        Local auth proxy: tools use a token-free URL, artoken adds a fresh token
 
 AWS:
@@ -90,6 +92,8 @@ pub enum Command {
     Exec(ExecArgs),
     /// Print the configured variables for a shell, a dotenv file, JSON or $GITHUB_ENV
     Env(EnvArgs),
+    /// Print a whole config file, token included, for a build secret or a secret store
+    Render(crate::cmd::render::RenderArgs),
     /// Show each repository, where it is configured, and its cached token's expiry
     Status(StatusArgs),
     /// Check config, region, credentials, IAM permissions, endpoint and cache, and say what to fix
@@ -106,6 +110,9 @@ pub enum Command {
     /// cargo credential provider (cargo runs `artoken cargo-credential --cargo-plugin`)
     #[command(name = "cargo-credential")]
     CargoCredential(crate::cmd::cargo_credential::CargoCredentialArgs),
+    /// pnpm's tokenHelper: prints the token for a registry URL (pnpm runs it; see `login pnpm --helper`)
+    #[command(name = "pnpm-token-helper")]
+    PnpmTokenHelper(crate::cmd::pnpm_token_helper::PnpmTokenHelperArgs),
     /// Local auth proxy that keeps tokens fresh under long builds
     Serve(crate::cmd::serve::ServeArgs),
     /// AWS Glue: start a job run with a fresh index URL
@@ -168,8 +175,10 @@ pub enum EnvFormat {
     Fish,
     /// `$Env:NAME = 'value'`
     Powershell,
-    /// `NAME="value"` (a .env file)
+    /// `NAME="value"` with backslash escapes (docker compose `env_file:`, python-dotenv)
     Dotenv,
+    /// `NAME=value`, no quotes (`docker run --env-file`, which takes every byte literally)
+    Docker,
     /// `{"NAME": "value"}`
     Json,
     /// `{"Parameters": {...}}` for `sam build --container-env-var-file`

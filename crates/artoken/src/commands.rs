@@ -51,6 +51,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Logout(args) => crate::cmd::login::logout(&cli.global, args),
         Command::Keyring(args) => crate::cmd::keyring::run(&cli.global, args),
         Command::CargoCredential(args) => crate::cmd::cargo_credential::run(&cli.global, args),
+        Command::PnpmTokenHelper(args) => crate::cmd::pnpm_token_helper::run(&cli.global, args),
         Command::Serve(args) => crate::cmd::serve::run(&cli.global, args),
         Command::Glue(c) => crate::cmd::aws::glue(&cli.global, c),
         Command::S3(c) => crate::cmd::aws::s3(&cli.global, c),
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Url(args) => url(&App::new(&cli.global)?, args),
         Command::Exec(args) => exec(&App::new(&cli.global)?, args),
         Command::Env(args) => env(&App::new(&cli.global)?, args),
+        Command::Render(args) => crate::cmd::render::run(&cli.global, args),
         Command::Status(args) => status(&App::new(&cli.global)?, args),
         Command::Doctor(args) => doctor(&App::new(&cli.global)?, args),
     }
@@ -122,7 +124,7 @@ fn url(app: &App, args: UrlArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn resolved(app: &App) -> Result<Vec<(String, String)>> {
+pub(crate) fn resolved(app: &App) -> Result<Vec<(String, String)>> {
     let vars = app.block_on_progress(
         "fetching CodeArtifact tokens",
         resolve_env(&app.config, &app.provider),
@@ -179,6 +181,7 @@ fn spawn_failure(program: &str, err: std::io::Error) -> ExitCode {
 
 fn env(app: &App, args: EnvArgs) -> Result<ExitCode> {
     let vars = resolved(app)?;
+    envfmt::check(args.format, &vars).map_err(anyhow::Error::msg)?;
     print!("{}", envfmt::render(args.format, &vars));
     Ok(ExitCode::SUCCESS)
 }

@@ -1,8 +1,35 @@
-//! Variable assignments rendered for shells, dotenv, JSON, SAM and $GITHUB_ENV, always quoted.
+//! Variable assignments rendered for shells, dotenv, Docker's --env-file, JSON, SAM and
+//! $GITHUB_ENV: each format quoted (or, for Docker, checked) so its reader gets every byte back.
 
 use crate::cli::EnvFormat;
 
-/// Renders `vars` (name, value) in `format`. Names are checked by the caller.
+/// Refuses the values a format cannot carry: for `docker`, a line break (its reader splits lines
+/// and drops a `\r` before the end of one) and a value both starting and ending with the same
+/// quote (newer Docker releases strip such quotes, older ones keep them: no spelling reads back
+/// the same on both). One line, naming the variable.
+pub fn check(format: EnvFormat, vars: &[(String, String)]) -> Result<(), String> {
+    if format != EnvFormat::Docker {
+        return Ok(());
+    }
+    for (k, v) in vars {
+        if v.contains(['\n', '\r']) {
+            return Err(format!(
+                "--format docker: {k} holds a line break, which `docker run --env-file` cannot carry; use --format dotenv (docker compose) or json"
+            ));
+        }
+        let b = v.as_bytes();
+        if b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[0] == b[b.len() - 1] {
+            return Err(format!(
+                "--format docker: {k} starts and ends with {}, which some Docker releases strip from --env-file values and others keep; use --format dotenv (docker compose) or json",
+                char::from(b[0])
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Renders `vars` (name, value) in `format`. Names are checked by the caller, and values by
+/// [`check`] for the formats that cannot carry every value.
 pub fn render(format: EnvFormat, vars: &[(String, String)]) -> String {
     let mut out = String::new();
     match format {
@@ -24,6 +51,11 @@ pub fn render(format: EnvFormat, vars: &[(String, String)]) -> String {
         EnvFormat::Dotenv => {
             for (k, v) in vars {
                 out.push_str(&format!("{k}={}\n", dotenv_quote(v)));
+            }
+        }
+        EnvFormat::Docker => {
+            for (k, v) in vars {
+                out.push_str(&format!("{k}={v}\n"));
             }
         }
         EnvFormat::Json | EnvFormat::Sam => {
@@ -118,5 +150,33 @@ l"#;
         assert_eq!(j["Parameters"]["A"], "x");
         let g = render(EnvFormat::Github, &vars("v"));
         assert!(g.starts_with("A<<ARTOKEN_EOF_") && g.contains("\nv\n"));
+    }
+
+    #[test]
+    fn docker_values_are_written_as_they_are() {
+        // Docker's --env-file keeps every byte after the first `=`: quotes, `$`, `\`,
+        // leading and trailing blanks, `#`, more `=`.
+        let v = r#"https://aws:a"b$c\d'e#f=g@h/ x "#;
+        assert_eq!(check(EnvFormat::Docker, &vars(v)), Ok(()));
+        assert_eq!(render(EnvFormat::Docker, &vars(v)), format!("A={v}\n"));
+        assert_eq!(render(EnvFormat::Docker, &vars("")), "A=\n");
+        assert_eq!(check(EnvFormat::Docker, &vars("\"")), Ok(()));
+        assert_eq!(check(EnvFormat::Docker, &vars("'x\"")), Ok(()));
+    }
+
+    #[test]
+    fn docker_refuses_what_its_reader_would_change() {
+        for (v, what) in [
+            ("a\nb", "line break"),
+            ("a\r", "line break"),
+            ("\"quoted\"", "starts and ends with \""),
+            ("'q'", "starts and ends with '"),
+        ] {
+            let e = check(EnvFormat::Docker, &vars(v)).unwrap_err();
+            assert!(e.contains("A ") && e.contains(what), "{e}");
+            assert_eq!(e.lines().count(), 1, "{e}");
+        }
+        // The other formats carry every value.
+        assert_eq!(check(EnvFormat::Dotenv, &vars("a\nb")), Ok(()));
     }
 }

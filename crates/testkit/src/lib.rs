@@ -208,10 +208,19 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A program from the test venv (`pip`, `uv`, `twine`, `aws`, `moto_server`, `python`).
+/// The JavaScript package managers `scripts/install-test-tools` puts in `node/bin`.
+pub const NODE_TOOLS: [&str; 4] = ["pnpm", "yarn", "yarn-berry", "bun"];
+
+/// A program from the test venv (`pip`, `uv`, `twine`, `aws`, `moto_server`, `python`), or one
+/// of [`NODE_TOOLS`] (pnpm 12.4.2, yarn 1, yarn berry as `yarn-berry`, bun).
 /// Panics with the fix when it is missing: tests never skip silently.
 pub fn tool(name: &str) -> PathBuf {
-    let path = tools_dir().join("venv/bin").join(name);
+    let dir = if NODE_TOOLS.contains(&name) {
+        "node/bin"
+    } else {
+        "venv/bin"
+    };
+    let path = tools_dir().join(dir).join(name);
     assert!(
         path.exists(),
         "test tool {} is missing: run `scripts/test` (it installs the test tools) or set ARTOKEN_TEST_TOOLS",

@@ -81,6 +81,8 @@ impl World {
         let endpoints = Endpoints {
             s3: Some(moto.url()),
             glue: Some(moto.url()),
+            secretsmanager: Some(moto.url()),
+            ssm: Some(moto.url()),
             any: false,
         };
         World {

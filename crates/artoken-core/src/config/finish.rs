@@ -137,7 +137,7 @@ pub(crate) fn finish(draft: Draft) -> Result<Config, ConfigError> {
 }
 
 /// Names each target's repository (its own, the default, or the only one) and checks that it
-/// has a pypi endpoint.
+/// has a pypi endpoint when the target holds an index URL.
 fn resolve_targets(
     defs: Vec<TargetDef>,
     repositories: &BTreeMap<String, RepositorySpec>,
@@ -168,12 +168,14 @@ fn resolve_targets(
                 configured(names)
             )));
         };
-        if spec.repository.is_none() {
+        // A secret store target holding the bare token needs only a token (any repository).
+        let needs_url = def.location.needs_index_url();
+        if needs_url && spec.repository.is_none() {
             return Err(invalid(format!(
                 "repository `{name}` names no CodeArtifact `repository:` (it is token-only), so it has no index URL"
             )));
         }
-        if spec.format != Format::Pypi {
+        if needs_url && spec.format != Format::Pypi {
             return Err(invalid(format!(
                 "repository `{name}` has format {}; targets hold pip index URLs (format pypi)",
                 spec.format

@@ -86,6 +86,7 @@ impl TokenSource for EmuTokens {
                 token: Token::new(t),
                 expires_at: now + self.life as i64,
                 fetched_at: now,
+                skew: 0,
             })
         })
     }
@@ -105,6 +106,7 @@ impl TokenSource for FixedTokens {
                 token: Token::new(self.0),
                 expires_at: now() + 3600,
                 fetched_at: now(),
+                skew: 0,
             })
         })
     }
@@ -126,6 +128,7 @@ impl TokenSource for SeqTokens {
                 token: Token::new(format!("tok-{n}")),
                 expires_at: now() + 3600,
                 fetched_at: now(),
+                skew: 0,
             })
         })
     }

@@ -2,43 +2,12 @@
 
 use artoken_core::redact::redact_known;
 
-/// Keys after which config files carry a secret, and the characters that end it.
-const SECRET_AFTER: [(&str, &[char]); 9] = [
-    ("password = ", &[' ', '\t']),
-    ("password ", &[' ', '\t']),
-    ("npmAuthToken: ", &[' ', '\t']),
-    ("ClearTextPassword\" value=\"", &['"']),
-    ("<password>", &['<']),
-    ("Token=", &[' ', '\t']),
-    (".token=", &[' ', '\t']),
-    ("_PASSWORD=", &[' ', '\t']),
-    ("_authToken=", &[' ', '\t', '"', '\'']),
-];
-
-/// Hides tokens in one line of a config file.
+/// Hides tokens in one line of a config file: the one redaction layer
+/// ([`artoken_core::redact`]) finds every shape the writers write (`password = T`, netrc's
+/// `password T`, `npmAuthToken: "T"`, NuGet's `ClearTextPassword` value, `<password>T</password>`,
+/// `codeartifactToken=T`, `_authToken=T`, URL userinfo), plus the exact `secrets` given.
 pub fn mask(line: &str, secrets: &[&str]) -> String {
-    let mut out = redact_known(line, secrets).into_owned();
-    for (key, stops) in SECRET_AFTER {
-        let mut from = 0;
-        while let Some(p) = out[from..].find(key) {
-            let start = from + p + key.len();
-            let rest = &out[start..];
-            let rest_trim = rest.trim_start_matches('"');
-            let quote = rest.len() - rest_trim.len();
-            let len = rest_trim
-                .find(|c: char| stops.contains(&c) || c == '"')
-                .unwrap_or(rest_trim.len());
-            let (s, e) = (start + quote, start + quote + len);
-            if e > s && !matches!(&out[s..e], "***" | "=" | ":") && !out[s..e].starts_with("${") {
-                out.replace_range(s..e, "***");
-            }
-            from = (s + 3).min(out.len());
-            if from >= out.len() {
-                break;
-            }
-        }
-    }
-    out
+    redact_known(line, secrets).into_owned()
 }
 
 enum Op {

@@ -1,10 +1,15 @@
-//! maven: a `<server>` (id = the repository name, username `aws`, the token as password) in
-//! `<servers>` of ~/.m2/settings.xml.
+//! maven: ~/.m2/settings.xml gets either a `<server>` (id = the repository name, username
+//! `aws`, the token as password) in `<servers>`, or, with `login maven --serve`, a `<mirror>` of
+//! every repository to `artoken serve` (no token in the file: the proxy adds it).
 
-use super::lines::{Block, Doc, XML, indent_of};
+use super::lines::{Block, Doc, Tag, XML, indent_of};
 use super::xml::{self, children, elements, escape, root};
 
 const KIND: &str = "server";
+const MIRROR: &str = "mirror";
+/// What artoken's mirror stands in for: every repository (Maven Central included), as
+/// CodeArtifact repositories with an upstream to Maven Central are meant to be used.
+const MIRROR_OF: &str = "*";
 
 fn server(indent: &str, step: &str, name: &str, token: &str) -> Vec<String> {
     let i2 = format!("{indent}{step}");
@@ -53,6 +58,8 @@ pub fn login(text: &str, name: &str, token: &str) -> Result<String, String> {
         return refresh(d, &b, name, token);
     }
     d.remove_named(name)?;
+    // A `--serve` mirror of the same name went: its `<mirrors>` scaffold goes with it.
+    d.remove_unneeded_scaffolds(&xml::needed)?;
     if d.render().trim().is_empty() {
         xml::skeleton(
             &mut d,
@@ -100,8 +107,126 @@ pub fn login(text: &str, name: &str, token: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// Removes the server or the mirror of `name` (and the scaffolds nothing needs any more).
 pub fn logout(text: &str, name: &str) -> Result<String, String> {
     xml::logout(text, name)
+}
+
+fn mirror(indent: &str, step: &str, name: &str, url: &str) -> Vec<String> {
+    let i2 = format!("{indent}{step}");
+    vec![
+        format!("{indent}<mirror>"),
+        format!("{i2}<id>{}</id>", escape(name)),
+        format!("{i2}<name>artoken serve: CodeArtifact repository {} (the proxy adds the token)</name>", escape(name)),
+        format!("{i2}<url>{}</url>", escape(url)),
+        format!("{i2}<mirrorOf>{MIRROR_OF}</mirrorOf>"),
+        format!("{indent}</mirror>"),
+    ]
+}
+
+/// The trimmed text of `e`'s first child `child`.
+fn child_text<'a>(text: &'a str, elems: &[xml::Elem], e: &xml::Elem, child: &str) -> Option<&'a str> {
+    let c = children(elems, e, Some(child)).into_iter().next()?;
+    xml::content(c).map(|r| text[r].trim())
+}
+
+/// Refreshes the mirror in block `b` by structure: only the text of its `<url>` changes, so
+/// the block's formatting and a `<mirrorOf>` narrowed by hand stay. A block whose mirror was
+/// emptied or broken by hand gets a whole new one between its markers.
+fn refresh_mirror(mut d: Doc, b: &Block, name: &str, url: &str) -> Result<String, String> {
+    let text = d.render();
+    let elems = elements(&text)?;
+    let at = xml::inside(&d, &elems, b)
+        .into_iter()
+        .filter(|e| e.name == "mirror" && child_text(&text, &elems, e, "id") == Some(name))
+        .find_map(|m| children(&elems, m, Some("url")).into_iter().next())
+        .and_then(xml::content);
+    let out = match at {
+        Some(r) => {
+            let mut out = text;
+            out.replace_range(r, &escape(url));
+            out
+        }
+        None => {
+            let indent = indent_of(d.text(b.begin)).to_string();
+            d.replace_content(b, &mirror(&indent, &xml::step(&d), name, url));
+            d.render()
+        }
+    };
+    xml::check(&out, "settings", name)?;
+    Ok(out)
+}
+
+/// `login maven --serve`: a `<mirror>` with id `name` that sends every repository's requests
+/// to `url` (`http://127.0.0.1:7353/NAME/`, where `artoken serve` runs), in `<mirrors>`. A
+/// `<server>` artoken wrote for `name` goes: no token stays in the file. Refused when a mirror
+/// of the user's would shadow it (Maven takes the first mirror that matches a repository) or
+/// has the same id.
+pub fn login_mirror(text: &str, name: &str, url: &str) -> Result<String, String> {
+    let mut d = Doc::parse(text, XML);
+    d.remove_kinds_except(name, &[MIRROR])?;
+    d.remove_unneeded_scaffolds(&xml::needed)?;
+    if let Some(b) = d.find(name, MIRROR)? {
+        return refresh_mirror(d, &b, name, url);
+    }
+    if d.render().trim().is_empty() {
+        xml::skeleton(
+            &mut d,
+            &[
+                "<settings>".into(),
+                "  <mirrors>".into(),
+                "  </mirrors>".into(),
+                "</settings>".into(),
+            ],
+        );
+        let at = d.len() - 3;
+        d.insert(
+            at,
+            "    ",
+            Some(name),
+            MIRROR,
+            &mirror("    ", "  ", name, url),
+        );
+        return Ok(d.render());
+    }
+    let text = d.render();
+    let elems = elements(&text)?;
+    let r = root(&elems, "settings")?;
+    let tags = d.tags()?;
+    if let Some(mirrors) = children(&elems, r, Some("mirrors")).first() {
+        for m in children(&elems, mirrors, Some("mirror")) {
+            let line = xml::line_of(&text, m.start);
+            if tags[line] != Tag::User {
+                continue;
+            }
+            let id = child_text(&text, &elems, m, "id").unwrap_or("");
+            if id == name {
+                return Err(format!(
+                    "line {}: a <mirror> with <id>{name}</id> that artoken did not write is already there; remove it, or name the repository differently in artoken.yml",
+                    line + 1
+                ));
+            }
+            let of = child_text(&text, &elems, m, "mirrorOf").unwrap_or("");
+            if of.contains('*') {
+                return Err(format!(
+                    "line {}: <mirror> {id:?} already mirrors {of:?}, and Maven takes the first mirror that matches, so artoken's would never be used; remove it or narrow its <mirrorOf>",
+                    line + 1
+                ));
+            }
+        }
+    }
+    let unit = xml::step(&d);
+    let (at, indent) = xml::container(&mut d, "settings", "mirrors")?;
+    d.insert(
+        at,
+        &indent,
+        Some(name),
+        MIRROR,
+        &mirror(&indent, &unit, name, url),
+    );
+    let out = d.render();
+    xml::check(&out, "settings", name)?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -9,12 +9,14 @@
 // Line numbers index both a file's lines and their tags.
 #![allow(clippy::needless_range_loop)]
 
+pub mod bun;
 pub mod cargo;
 pub mod diff;
 pub mod dotenv;
 pub mod fsio;
 #[cfg(test)]
 mod hand_edits;
+pub mod helper;
 pub mod ini;
 pub mod lines;
 pub mod maven;
@@ -35,5 +37,5 @@ pub mod uv;
 pub mod xml;
 pub mod yarnrc;
 
-pub use plan::{Change, Context, Options, Plan, Target, WriteError, login, logout};
+pub use plan::{Change, Context, Helper, Options, Plan, Target, WriteError, login, logout};
 pub use tool::Tool;

@@ -1,15 +1,77 @@
-//! .npmrc (npm, pnpm): `registry=` or `@scope:registry=`, and the `//host/path/:_authToken=`
-//! line; the user's own lines for the same keys are switched off meanwhile.
+//! .npmrc (npm, pnpm, yarn 1): `registry=` or `@scope:registry=`, and the `//host/path/:_authToken=`
+//! line (yarn 1: with `:always-auth=true`), or pnpm's `:tokenHelper=` line that runs artoken
+//! instead of holding a token; the user's own lines for the same keys are switched off meanwhile.
+
+use std::path::{Path, PathBuf};
 
 use super::lines::{Doc, HASH, Tag};
 
-const AUTH_KEYS: [&str; 5] = [
+const AUTH_KEYS: [&str; 6] = [
     "_authToken",
     "_auth",
     "username",
     "_password",
     "always-auth",
+    "tokenHelper",
 ];
+
+/// The artoken command pnpm runs as the token helper (see [`helper_command`]).
+pub const PNPM_HELPER: &str = "pnpm-token-helper";
+
+/// How the registry gets its token.
+#[derive(Debug, Clone, Copy)]
+pub enum Auth<'a> {
+    /// `:_authToken=TOKEN` (npm, pnpm).
+    Token(&'a str),
+    /// The token and `:always-auth=true`, without which yarn 1 sends it only for scoped
+    /// packages. npm 11 warns about `always-auth` (unknown since npm 9) on every run but still
+    /// works: only `login yarn --classic` writes it.
+    TokenAlwaysAuth(&'a str),
+    /// `:tokenHelper=COMMAND` (pnpm runs COMMAND and sends what it prints; no token in the file).
+    Helper(&'a str),
+}
+
+/// The `tokenHelper` value that runs `exe` with `config` for `registry`: pnpm splits it at
+/// whitespace and refuses `$`, `%`, quotes and backquotes (and `#`, `;` could start a comment),
+/// so no part may hold any; `exe` and the config files must be absolute paths.
+pub fn helper_command(exe: &Path, config: &[PathBuf], registry: &str) -> Result<String, String> {
+    let bad = |s: &str| {
+        s.chars()
+            .find(|c| c.is_whitespace() || c.is_control() || "$%`\"'#;".contains(*c))
+    };
+    let path = |p: &Path, what: &str| -> Result<String, String> {
+        let text = p.to_str().ok_or_else(|| {
+            format!(
+                "{what} {} is not UTF-8; pnpm cannot run it as a token helper",
+                p.display()
+            )
+        })?;
+        if !p.is_absolute() {
+            return Err(format!("{what} {text} is not an absolute path"));
+        }
+        if let Some(c) = bad(text) {
+            return Err(format!(
+                "{what} {text} holds {c:?}, which pnpm cannot take in a tokenHelper line; use a path without spaces, quotes, '$', '%', '#' or ';'"
+            ));
+        }
+        Ok(text.to_string())
+    };
+    let mut words = vec![
+        path(exe, "the artoken executable")?,
+        PNPM_HELPER.to_string(),
+    ];
+    for c in config {
+        words.push("--config".into());
+        words.push(path(c, "the config file")?);
+    }
+    if let Some(c) = bad(registry) {
+        return Err(format!(
+            "the registry URL {registry} holds {c:?}, which pnpm cannot take in a tokenHelper line"
+        ));
+    }
+    words.push(registry.to_string());
+    Ok(words.join(" "))
+}
 
 /// The key of a `key=value` line (`None` for comments, blanks and `[section]` lines).
 fn key(text: &str) -> Option<&str> {
@@ -29,16 +91,32 @@ pub fn login(
     token: &str,
     scope: Option<&str>,
 ) -> Result<String, String> {
+    login_with(text, name, registry, Auth::Token(token), scope)
+}
+
+/// [`login`] with the registry's token given as `auth` says.
+pub fn login_with(
+    text: &str,
+    name: &str,
+    registry: &str,
+    auth: Auth<'_>,
+    scope: Option<&str>,
+) -> Result<String, String> {
     let kind = scope.unwrap_or("registry");
     let reg_key = match scope {
         Some(s) => format!("{s}:registry"),
         None => "registry".to_string(),
     };
     let nerf = artoken_core::urls::npmrc_key(registry);
-    let content = [
-        format!("{reg_key}={registry}"),
-        format!("{nerf}:_authToken={token}"),
-    ];
+    let mut content = vec![format!("{reg_key}={registry}")];
+    match auth {
+        Auth::Token(token) => content.push(format!("{nerf}:_authToken={token}")),
+        Auth::TokenAlwaysAuth(token) => {
+            content.push(format!("{nerf}:_authToken={token}"));
+            content.push(format!("{nerf}:always-auth=true"));
+        }
+        Auth::Helper(command) => content.push(format!("{nerf}:tokenHelper={command}")),
+    }
     let mut d = Doc::parse(text, HASH);
     if let Some(b) = d.find(name, kind)? {
         d.replace_content(&b, &content);
@@ -139,6 +217,78 @@ mod tests {
         assert!(out.contains("@other:registry=https://other/\n"));
         let e = login(&out, "b", R2, "t", None).unwrap_err();
         assert!(e.contains("--scope"), "{e}");
+    }
+
+    #[test]
+    fn a_token_helper_line_holds_no_token_and_yarn_classic_gets_always_auth() {
+        let cmd = helper_command(Path::new("/opt/bin/artoken"), &[], R1).unwrap();
+        assert_eq!(cmd, format!("/opt/bin/artoken pnpm-token-helper {R1}"));
+        let config = [
+            PathBuf::from("/home/me/artoken.yml"),
+            PathBuf::from("/p/wev.yml"),
+        ];
+        assert_eq!(
+            helper_command(Path::new("/opt/bin/artoken"), &config, R1).unwrap(),
+            format!(
+                "/opt/bin/artoken pnpm-token-helper --config /home/me/artoken.yml --config /p/wev.yml {R1}"
+            )
+        );
+        for t in ["", BUSY, &BUSY.replace('\n', "\r\n")] {
+            let once = login_with(t, "a", R1, Auth::Helper(&cmd), None).unwrap();
+            assert!(once.contains(&format!(
+                "//corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/a/:tokenHelper={cmd}"
+            )));
+            // No token, and the user's old one is switched off.
+            assert!(
+                once.lines()
+                    .all(|l| !l.contains(":_authToken=") || l.starts_with("# artoken-was: ")),
+                "{once}"
+            );
+            assert_eq!(logout(&once, "a").unwrap(), t);
+            // From a token to the helper and back: the block's content is replaced in place.
+            let token = login(t, "a", R1, "TKNONE", None).unwrap();
+            assert_eq!(
+                login_with(&token, "a", R1, Auth::Helper(&cmd), None).unwrap(),
+                once
+            );
+            assert_eq!(login(&once, "a", R1, "TKNONE", None).unwrap(), token);
+            let yarn =
+                login_with(t, "a", R2, Auth::TokenAlwaysAuth("TKNONE"), Some("@corp")).unwrap();
+            let nerf =
+                "//127.0.0.1:9000/corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/b/";
+            assert!(yarn.contains(&format!("{nerf}:_authToken=TKNONE")));
+            assert!(yarn.contains(&format!("{nerf}:always-auth=true")));
+            assert_eq!(logout(&yarn, "a").unwrap(), t);
+        }
+        // The user's own helper for that registry is switched off, and back after logout.
+        let mine = format!(
+            "//corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/a/:tokenHelper=/usr/bin/mine\n"
+        );
+        let once = login_with(&mine, "a", R1, Auth::Helper(&cmd), None).unwrap();
+        assert!(once.contains(&format!("# artoken-was: {mine}")), "{once}");
+        assert_eq!(logout(&once, "a").unwrap(), mine);
+    }
+
+    #[test]
+    fn helper_commands_pnpm_cannot_split_are_refused() {
+        for (exe, what) in [
+            ("artoken", "absolute"),
+            ("/home/me/my tools/artoken", "' '"),
+            ("/opt/$HOME/artoken", "'$'"),
+            ("/opt/100%/artoken", "'%'"),
+            ("/opt/it's/artoken", "'\\''"),
+            ("/opt/#/artoken", "'#'"),
+        ] {
+            let e = helper_command(Path::new(exe), &[], R1).unwrap_err();
+            assert!(e.contains(what) && e.lines().count() == 1, "{exe}: {e}");
+            let e = helper_command(Path::new("/a"), &[PathBuf::from(exe)], R1).unwrap_err();
+            assert!(
+                e.contains("the config file") && e.contains(what),
+                "{exe}: {e}"
+            );
+        }
+        let e = helper_command(Path::new("/a"), &[], "https://h/x y/").unwrap_err();
+        assert!(e.contains("registry URL"), "{e}");
     }
 
     #[test]

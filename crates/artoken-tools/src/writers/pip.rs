@@ -1,11 +1,91 @@
 //! pip.conf: `index-url` (the user's own one switched off meanwhile) or one more
-//! `extra-index-url` line in `[global]`.
+//! `extra-index-url` line in `[global]`; for the keyring helper, the URL with the user name
+//! only and `keyring-provider = subprocess` beside it.
 
 use super::ini::{self, content_end, find_section, key_lines, sections, value_last};
 use super::lines::{Block, Doc, HASH, Tag};
 
 pub const INDEX: &str = "index-url";
 pub const EXTRA: &str = "extra-index-url";
+pub const KEYRING: &str = "keyring-provider";
+
+/// `login` for the keyring helper: `url` carries the user name and no password
+/// (`https://aws@HOST/pypi/REPO/simple/`: pip before 26.2 asks a keyring only then), and
+/// `keyring-provider = subprocess` in `[global]` makes pip run `keyring`. That line is a
+/// scaffold shared by every repository logged in so; the logout of the last one takes it out.
+/// A `keyring-provider` of the user's with another value is refused: pip would never ask.
+pub fn login_helper(text: &str, name: &str, url: &str, extra: bool) -> Result<String, String> {
+    let out = login(text, name, url, extra)?;
+    let mut d = Doc::parse(&out, HASH);
+    let tags = d.tags()?;
+    let global = find_section(&sections(&d, &tags), "global")
+        .cloned()
+        .ok_or("no [global] section")?;
+    let lines = key_lines(&d, &tags, &global, KEYRING);
+    for &k in &lines {
+        let words = ini::value_words(&d, &tags, k);
+        if words != ["subprocess"] {
+            return Err(format!(
+                "line {}: keyring-provider = {} in [global]: pip would never ask artoken's keyring; set it to subprocess, or log in without --helper",
+                k + 1,
+                words.join(" ")
+            ));
+        }
+    }
+    if lines.is_empty() {
+        let at = content_end(&d, &tags, &global)?;
+        d.insert(at, "", None, "", &[format!("{KEYRING} = subprocess")]);
+    }
+    Ok(d.render())
+}
+
+/// True for a URL with a user name and no password: a login for the keyring helper.
+fn is_helper_url(word: &str) -> bool {
+    url::Url::parse(word).is_ok_and(|u| !u.username().is_empty() && u.password().is_none())
+}
+
+/// True when a repository is logged in for the keyring helper (an index block of artoken's
+/// whose URL has no password).
+fn has_helper_login(d: &Doc) -> bool {
+    let Ok(tags) = d.tags() else {
+        return true;
+    };
+    let Ok(blocks) = d.blocks() else {
+        return true;
+    };
+    blocks
+        .iter()
+        .filter(|b| b.name.is_some() && (b.kind == INDEX || b.kind == EXTRA))
+        .any(|b| {
+            (b.begin + 1..b.end).any(|i| {
+                tags[i] == Tag::Named
+                    && d.text(i)
+                        .split(|c: char| c.is_whitespace() || c == '=')
+                        .any(is_helper_url)
+            })
+        })
+}
+
+/// True for the scaffold holding `keyring-provider = subprocess`.
+fn holds_keyring_provider(d: &Doc, b: &Block) -> bool {
+    b.name.is_none()
+        && (b.begin + 1..b.end).any(|i| ini::key(d.text(i)).as_deref() == Some(KEYRING))
+}
+
+/// Takes out `keyring-provider` when no helper login is left (a token login replaced one).
+fn drop_unused_keyring_provider(d: &mut Doc) -> Result<(), String> {
+    if has_helper_login(d) {
+        return Ok(());
+    }
+    while let Some(b) = d
+        .blocks()?
+        .into_iter()
+        .find(|b| holds_keyring_provider(d, b))
+    {
+        d.remove(&b);
+    }
+    Ok(())
+}
 
 /// Adds (or refreshes) repository `name` with `url` (the index URL, token included).
 pub fn login(text: &str, name: &str, url: &str, extra: bool) -> Result<String, String> {
@@ -19,6 +99,7 @@ pub fn login(text: &str, name: &str, url: &str, extra: bool) -> Result<String, S
             format!("{kind} = {url}")
         };
         d.replace_content(&b, &[line]);
+        drop_unused_keyring_provider(&mut d)?;
         return Ok(d.render());
     }
     d.remove_named(name)?;
@@ -63,6 +144,7 @@ pub fn login(text: &str, name: &str, url: &str, extra: bool) -> Result<String, S
         let s = d.insert(at, "", None, "", &[format!("{EXTRA} =")]);
         d.insert(s.end + 1, "", Some(name), EXTRA, &[format!("    {url}")]);
     }
+    drop_unused_keyring_provider(&mut d)?;
     Ok(d.render())
 }
 
@@ -99,8 +181,11 @@ fn taken_by(d: &Doc, k: usize, key: &str) -> Result<String, String> {
 }
 
 /// A `[global]` scaffold stays while its section has content; an `extra-index-url =` one
-/// while lines continue it.
+/// while lines continue it; `keyring-provider = subprocess` while a helper login is left.
 pub fn needed(d: &Doc, b: &Block) -> bool {
+    if holds_keyring_provider(d, b) {
+        return has_helper_login(d);
+    }
     section_scaffold_needed(d, b)
 }
 
@@ -237,6 +322,75 @@ mod tests {
         assert_eq!(logout(&two, "a").unwrap(), BUSY);
     }
 
+    const H1: &str =
+        "https://aws@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/a/simple/";
+    const H2: &str =
+        "https://aws@corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/b/simple/";
+
+    #[test]
+    fn helper_login_writes_the_user_name_and_the_keyring_provider() {
+        let out = login_helper("", "a", H1, false).unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "# >>> artoken >>>\n[global]\n# <<< artoken <<<\n# >>> artoken:a index-url >>>\nindex-url = {H1}\n# <<< artoken:a index-url <<<\n# >>> artoken >>>\nkeyring-provider = subprocess\n# <<< artoken <<<\n"
+            )
+        );
+        assert_eq!(logout(&out, "a").unwrap(), "");
+    }
+
+    #[test]
+    fn helper_roundtrips_and_switches_with_token_logins() {
+        for t in [
+            "",
+            "\n",
+            BUSY,
+            &BUSY.replace('\n', "\r\n"),
+            "[global]\ntimeout = 1",
+            "[install]\nx = 1\n",
+            "# c\r",
+            "[global]\nkeyring-provider = subprocess\n",
+        ] {
+            for extra in [false, true] {
+                let once = login_helper(t, "a", H1, extra).unwrap();
+                assert_eq!(once.matches("keyring-provider").count(), 1, "{once}");
+                assert_eq!(login_helper(&once, "a", H1, extra).unwrap(), once);
+                assert_eq!(logout(&once, "a").unwrap(), t, "{once}");
+                // A token login in its place takes the keyring provider out (unless the
+                // user's), and back.
+                let token = login(&once, "a", U1, extra).unwrap();
+                assert_eq!(token, login(t, "a", U1, extra).unwrap(), "{token}");
+                assert_eq!(login_helper(&token, "a", H1, extra).unwrap(), once);
+                assert_eq!(logout(&token, "a").unwrap(), t);
+                // Two helper logins share the line; it goes with the last.
+                let both = login_helper(&once, "b", H2, true).unwrap();
+                assert_eq!(both.matches("keyring-provider").count(), 1, "{both}");
+                let only_b = logout(&both, "a").unwrap();
+                assert!(only_b.contains("keyring-provider = subprocess"), "{only_b}");
+                assert_eq!(logout(&only_b, "b").unwrap(), t);
+                let only_a = logout(&both, "b").unwrap();
+                assert_eq!(only_a, once);
+                // A token login beside a helper one keeps it.
+                let mixed = login(&once, "b", V1, true).unwrap();
+                assert!(mixed.contains("keyring-provider = subprocess"), "{mixed}");
+                assert_eq!(logout(&logout(&mixed, "a").unwrap(), "b").unwrap(), t);
+            }
+        }
+    }
+
+    #[test]
+    fn a_keyring_provider_that_never_asks_is_refused() {
+        for v in ["import", "disabled", "auto"] {
+            let t = format!("[global]\nkeyring_provider = {v}\n");
+            let e = login_helper(&t, "a", H1, false).unwrap_err();
+            assert!(
+                e.starts_with("line 2: keyring-provider = ") && e.contains(v),
+                "{e}"
+            );
+            assert_eq!(e.lines().count(), 1);
+        }
+    }
+
     fn arb_line() -> impl Strategy<Value = String> {
         prop_oneof![
             Just(String::new()),
@@ -245,6 +399,8 @@ mod tests {
             "\\[(install|freeze|global|x)\\]".prop_map(|s| s),
             Just("index-url = https://pypi.org/simple".to_string()),
             Just("extra-index-url = https://e/simple".to_string()),
+            Just("keyring-provider = subprocess".to_string()),
+            Just("keyring-provider = import".to_string()),
             "[ \t]{1,4}[a-z:/.]{1,10}".prop_map(|s| s),
         ]
     }
@@ -269,6 +425,7 @@ mod tests {
                     s.matches("[global]").count() <= 1
                         && s.matches("index-url").count() <= 1
                         && s.matches("extra-index-url").count() <= 1
+                        && s.matches("keyring-provider").count() <= 1
                 },
             )
     }
@@ -281,6 +438,22 @@ mod tests {
             let again = login(&once, "a", U2, extra).unwrap();
             prop_assert_eq!(again.replace("TKNTWO", "TKNONE"), once.clone());
             let both = login(&once, "b", V1, true).unwrap();
+            prop_assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), text.clone());
+            prop_assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), text);
+        }
+
+        #[test]
+        fn logout_undoes_helper_login(text in arb_file(), extra in prop::bool::ANY) {
+            // A file whose own keyring-provider is not subprocess is refused, which is checked
+            // above; every other one round-trips.
+            let Ok(once) = login_helper(&text, "a", H1, extra) else {
+                // (a value continued on the next line is not `subprocess` either)
+                prop_assert!(text.contains("keyring-provider"));
+                return Ok(());
+            };
+            prop_assert_eq!(logout(&once, "a").unwrap(), text.clone());
+            prop_assert_eq!(login_helper(&once, "a", H1, extra).unwrap(), once.clone());
+            let both = login_helper(&once, "b", H2, true).unwrap();
             prop_assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), text.clone());
             prop_assert_eq!(logout(&logout(&both, "b").unwrap(), "a").unwrap(), text);
         }

@@ -7,8 +7,8 @@ use super::lines::{HASH, Style, XML};
 use super::restore;
 use super::tool::Tool;
 use super::{
-    cargo, diff, dotenv, fsio, maven, netrc, npmrc, nuget, pip, pipfile, poetry, properties,
-    pypirc, uv, yarnrc,
+    bun, cargo, diff, dotenv, fsio, helper, maven, netrc, npmrc, nuget, pip, pipfile, poetry,
+    properties, pypirc, uv, yarnrc,
 };
 
 /// What went wrong: a flag, or a file (named, with the flag that chose it).
@@ -33,6 +33,19 @@ pub struct Options {
     pub site: bool,
     /// uv: also write the credential variables to this dotenv file.
     pub env_file: Option<PathBuf>,
+    /// pnpm: a `tokenHelper` line that runs artoken instead of a token.
+    pub helper: Option<Helper>,
+    /// yarn: yarn 1's .npmrc (with `always-auth`) instead of yarn berry's .yarnrc.yml.
+    pub classic: bool,
+}
+
+/// The artoken a tool's helper setting runs.
+#[derive(Debug, Clone, Default)]
+pub struct Helper {
+    /// The executable (absolute).
+    pub exe: PathBuf,
+    /// The config files it reads (`--config`, so it decides the same wherever the tool runs).
+    pub config: Vec<PathBuf>,
 }
 
 /// Where the process runs: its environment and current directory.
@@ -161,6 +174,21 @@ pub fn check(tool: Tool, o: &Options, logout: bool) -> Result<Option<String>, Wr
             "--env-file: only uv reads its credentials from variables, not {tool}"
         )));
     }
+    if o.helper.is_some() && !matches!(tool, Tool::Pnpm | Tool::Pip | Tool::Uv) {
+        return Err(usage(format!(
+            "--helper: only pip and uv (keyring) and pnpm (tokenHelper) run a helper, not {tool} (npm, yarn: `artoken serve`; bun: `login bun`)"
+        )));
+    }
+    if o.helper.is_some() && o.env_file.is_some() {
+        return Err(usage(
+            "--env-file: with --helper uv asks artoken for the token, so there are no variables to write",
+        ));
+    }
+    if o.classic && tool != Tool::Yarn {
+        return Err(usage(format!(
+            "--classic: only yarn has a classic version, not {tool}"
+        )));
+    }
     let Some(s) = &o.scope else { return Ok(None) };
     if !tool.takes_scope() {
         return Err(usage(format!(
@@ -244,12 +272,14 @@ impl Files<'_> {
                 p
             }
             Tool::Twine => home()?.join(".pypirc"),
-            Tool::Npm | Tool::Pnpm => self
-                .var("NPM_CONFIG_USERCONFIG")
-                .or_else(|| self.var("npm_config_userconfig"))
-                .map(|p| self.abs(&p))
-                .unwrap_or(home()?.join(".npmrc")),
+            Tool::Npm | Tool::Pnpm => self.npmrc()?,
+            Tool::Yarn if o.classic => self.npmrc()?,
             Tool::Yarn => home()?.join(".yarnrc.yml"),
+            // bun reads $XDG_CONFIG_HOME/.bunfig.toml when the variable is set, else ~/.bunfig.toml.
+            Tool::Bun => self
+                .var("XDG_CONFIG_HOME")
+                .unwrap_or(home()?)
+                .join(".bunfig.toml"),
             Tool::Maven => home()?.join(".m2/settings.xml"),
             Tool::Gradle => self
                 .var("GRADLE_USER_HOME")
@@ -268,6 +298,15 @@ impl Files<'_> {
             Tool::Swift | Tool::Netrc => home()?.join(".netrc"),
         };
         Ok((p, None))
+    }
+
+    /// npm's user config (pnpm and yarn 1 read it too).
+    fn npmrc(&self) -> Result<PathBuf, WriteError> {
+        Ok(self
+            .var("NPM_CONFIG_USERCONFIG")
+            .or_else(|| self.var("npm_config_userconfig"))
+            .map(|p| self.abs(&p))
+            .unwrap_or(self.home()?.join(".npmrc")))
     }
 
     fn poetry_auth(&self) -> Result<PathBuf, WriteError> {
@@ -321,7 +360,10 @@ fn edit(
 
 /// True when the tool's main file holds the token (written 0600).
 fn main_holds_token(tool: Tool) -> bool {
-    !matches!(tool, Tool::Uv | Tool::Poetry | Tool::Pipenv | Tool::Cargo)
+    !matches!(
+        tool,
+        Tool::Uv | Tool::Poetry | Tool::Pipenv | Tool::Cargo | Tool::Bun
+    )
 }
 
 fn slash(endpoint: &str) -> String {
@@ -359,6 +401,15 @@ pub fn login(
     let mut plan = Plan::default();
     let f = open(main, flag, main_holds_token(tool))?;
     let change = match tool {
+        Tool::Pip if o.helper.is_some() => {
+            let url = helper::with_user(&simple).map_err(usage)?;
+            edit(f, |s| pip::login_helper(s, name, &url, o.extra))?
+        }
+        Tool::Uv if o.helper.is_some() => {
+            let pyproject = f.0.path.file_name().is_some_and(|n| n == "pyproject.toml");
+            let url = helper::with_user(&simple).map_err(usage)?;
+            edit(f, |s| uv::login_helper(s, name, &url, o.extra, pyproject))?
+        }
         Tool::Pip => {
             let url =
                 artoken_core::urls::with_userinfo(&simple, &artoken_core::Token::new(token()?))
@@ -382,6 +433,19 @@ pub fn login(
         Tool::Twine => edit(f, |s| {
             pypirc::login(s, name, &base, token().map_err(|e| e.to_string())?)
         })?,
+        Tool::Pnpm if o.helper.is_some() => {
+            let h = o.helper.clone().unwrap_or_default();
+            let command = npmrc::helper_command(&h.exe, &h.config, &base).map_err(usage)?;
+            edit(f, |s| {
+                npmrc::login_with(
+                    s,
+                    name,
+                    &base,
+                    npmrc::Auth::Helper(&command),
+                    scope.as_deref(),
+                )
+            })?
+        }
         Tool::Npm | Tool::Pnpm => edit(f, |s| {
             npmrc::login(
                 s,
@@ -391,6 +455,16 @@ pub fn login(
                 scope.as_deref(),
             )
         })?,
+        Tool::Yarn if o.classic => edit(f, |s| {
+            npmrc::login_with(
+                s,
+                name,
+                &base,
+                npmrc::Auth::TokenAlwaysAuth(token().map_err(|e| e.to_string())?),
+                scope.as_deref(),
+            )
+        })?,
+        Tool::Bun => edit(f, |s| bun::login(s, name, &base, scope.as_deref()))?,
         Tool::Yarn => edit(f, |s| {
             yarnrc::login(
                 s,
@@ -433,7 +507,47 @@ pub fn login(
             restore::after_login(c, s);
         }
     }
+    if let Some(h) = o.helper.as_ref().filter(|_| tool != Tool::Pnpm) {
+        keyring_shim(&mut plan, &files, tool, name, Some(&h.exe))?;
+    }
     Ok(plan)
+}
+
+/// `login pip|uv --helper` and their logout: the `keyring` shim in ~/.local/bin that names
+/// this login (see [`helper`]), after the tool's own file; login notes what would keep the
+/// clients from running it. A logout changes it only when it names this login.
+fn keyring_shim(
+    plan: &mut Plan,
+    files: &Files<'_>,
+    tool: Tool,
+    name: &str,
+    exe: Option<&Path>,
+) -> Result<(), WriteError> {
+    let Some(main) = plan.changes.first().map(|c| c.path.clone()) else {
+        return Ok(());
+    };
+    let home = match (files.home(), exe) {
+        (Ok(h), _) => h,
+        (Err(_), None) => return Ok(()),
+        (Err(_), Some(_)) => {
+            return Err(usage(
+                "--helper: HOME is not set, so there is no ~/.local/bin for the keyring shim",
+            ));
+        }
+    };
+    let dir = helper::shim_dir(&home);
+    let rec = helper::record(tool.name(), name, &main).map_err(usage)?;
+    let change = match exe {
+        Some(exe) => helper::login(&dir, exe, &rec),
+        None => helper::logout(&dir, &rec),
+    }
+    .map_err(usage)?;
+    if exe.is_some() {
+        let path = (files.ctx.env)("PATH").unwrap_or_default();
+        plan.notes.extend(helper::path_notes(&dir, &path));
+    }
+    plan.changes.extend(change);
+    Ok(())
 }
 
 /// The comment style of change `i` of a plan (the tool's main file first, then poetry's
@@ -463,7 +577,9 @@ pub fn logout(tool: Tool, name: &str, o: &Options, ctx: &Context<'_>) -> Result<
         Tool::Pipenv => pipfile::logout,
         Tool::Twine => pypirc::logout,
         Tool::Npm | Tool::Pnpm => npmrc::logout,
+        Tool::Yarn if o.classic => npmrc::logout,
         Tool::Yarn => yarnrc::logout,
+        Tool::Bun => bun::logout,
         Tool::Maven => maven::logout,
         Tool::Gradle => properties::logout,
         Tool::Nuget | Tool::Dotnet => nuget::logout,
@@ -484,6 +600,9 @@ pub fn logout(tool: Tool, name: &str, o: &Options, ctx: &Context<'_>) -> Result<
         if let Some(s) = style(tool, i) {
             restore::after_logout(c, s);
         }
+    }
+    if matches!(tool, Tool::Pip | Tool::Uv) {
+        keyring_shim(&mut plan, &files, tool, name, None)?;
     }
     Ok(plan)
 }

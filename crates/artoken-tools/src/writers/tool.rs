@@ -15,6 +15,7 @@ pub enum Tool {
     Npm,
     Pnpm,
     Yarn,
+    Bun,
     Maven,
     Gradle,
     Nuget,
@@ -25,7 +26,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 15] = [
+    pub const ALL: [Tool; 16] = [
         Tool::Pip,
         Tool::Uv,
         Tool::Poetry,
@@ -34,6 +35,7 @@ impl Tool {
         Tool::Npm,
         Tool::Pnpm,
         Tool::Yarn,
+        Tool::Bun,
         Tool::Maven,
         Tool::Gradle,
         Tool::Nuget,
@@ -53,6 +55,7 @@ impl Tool {
             Tool::Npm => "npm",
             Tool::Pnpm => "pnpm",
             Tool::Yarn => "yarn",
+            Tool::Bun => "bun",
             Tool::Maven => "maven",
             Tool::Gradle => "gradle",
             Tool::Nuget => "nuget",
@@ -67,7 +70,7 @@ impl Tool {
     pub fn format(self) -> Option<Format> {
         Some(match self {
             Tool::Pip | Tool::Uv | Tool::Poetry | Tool::Pipenv | Tool::Twine => Format::Pypi,
-            Tool::Npm | Tool::Pnpm | Tool::Yarn => Format::Npm,
+            Tool::Npm | Tool::Pnpm | Tool::Yarn | Tool::Bun => Format::Npm,
             Tool::Maven | Tool::Gradle => Format::Maven,
             Tool::Nuget | Tool::Dotnet => Format::Nuget,
             Tool::Cargo => Format::Cargo,
@@ -77,9 +80,9 @@ impl Tool {
     }
 
     /// False for the tools whose files never hold the token (cargo asks artoken for it;
-    /// the Pipfile names an environment variable).
+    /// the Pipfile and bunfig.toml name an environment variable).
     pub fn needs_token(self) -> bool {
-        !matches!(self, Tool::Cargo | Tool::Pipenv)
+        !matches!(self, Tool::Cargo | Tool::Pipenv | Tool::Bun)
     }
 
     pub fn takes_extra(self) -> bool {
@@ -87,7 +90,7 @@ impl Tool {
     }
 
     pub fn takes_scope(self) -> bool {
-        matches!(self, Tool::Npm | Tool::Pnpm | Tool::Yarn)
+        matches!(self, Tool::Npm | Tool::Pnpm | Tool::Yarn | Tool::Bun)
     }
 
     fn names() -> String {

@@ -13,10 +13,10 @@ use crate::cli::{EnvFormat, Global};
 
 #[derive(Debug, Args)]
 #[command(after_help = concat!(
-    "Tools: pip, uv, poetry, pipenv, twine, npm, pnpm, yarn, maven, gradle, nuget, dotnet, cargo, swift, netrc.\n",
+    "Tools: pip, uv, poetry, pipenv, twine, npm, pnpm, yarn, bun, maven, gradle, nuget, dotnet, cargo, swift, netrc.\n",
     "What login adds sits between `>>> artoken:REPO ... >>>` comments; everything else in the file is kept byte for byte.\n",
     "pyproject.toml, Pipfile, uv.toml and poetry's auth.toml, which their tools rewrite, get no comments: logout takes out the entry named REPO that points at a CodeArtifact PyPI index (auth.toml: user `aws`) and leaves one changed since.\n",
-    "Prefer the helpers that keep the token off the disk: `artoken keyring` (pip, uv) and `artoken cargo-credential` (cargo)."
+    "Prefer the helpers that keep the token off the disk: `artoken keyring` (pip, uv), `artoken cargo-credential` (cargo), `login pnpm --helper`, `login bun` (bunfig.toml reads $CODEARTIFACT_AUTH_TOKEN: run bun through `artoken exec`), and `artoken serve` for the rest."
 ))]
 pub struct LoginArgs {
     /// The tool to configure (see below)
@@ -38,6 +38,12 @@ pub struct LoginArgs {
     /// uv: also write UV_INDEX_<NAME>_USERNAME/PASSWORD to this dotenv file (else they are printed)
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
+    /// pnpm: write a tokenHelper line that runs this artoken (a fresh token each pnpm run) instead of a token; pnpm reads it only from ~/.npmrc
+    #[arg(long)]
+    pub helper: bool,
+    /// yarn: configure yarn 1 (~/.npmrc with always-auth) instead of yarn berry (~/.yarnrc.yml)
+    #[arg(long)]
+    pub classic: bool,
     /// Show the change as a diff (tokens as ***) and write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -61,6 +67,9 @@ pub struct LogoutArgs {
     /// uv: the dotenv file login wrote the variables to
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
+    /// yarn: yarn 1's ~/.npmrc, as `login yarn --classic` wrote it
+    #[arg(long)]
+    pub classic: bool,
     /// Show the change as a diff and write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -80,18 +89,33 @@ fn context() -> Result<Context<'static>> {
     })
 }
 
+/// This executable, as a tool's helper setting names it (absolute, links resolved).
+fn artoken_exe() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find the artoken executable")?;
+    Ok(std::fs::canonicalize(&exe).unwrap_or(exe))
+}
+
 pub fn login(global: &Global, args: LoginArgs) -> Result<ExitCode> {
     let tool = tool(&args.tool)?;
-    let opts = Options {
+    let mut opts = Options {
         extra: args.extra,
         scope: args.scope.clone(),
         file: args.file.clone(),
         site: args.site,
         env_file: args.env_file.clone(),
+        helper: args.helper.then(writers::Helper::default),
+        classic: args.classic,
     };
     // Flag mistakes are reported before any AWS call.
     writers::plan::check(tool, &opts, false)?;
     let app = App::new(global)?;
+    if args.helper {
+        // The helper reads the files read now, so it decides the same wherever pnpm runs.
+        opts.helper = Some(writers::Helper {
+            exe: artoken_exe()?,
+            config: app.config.sources.clone(),
+        });
+    }
     let spec = app.repository(args.repo.as_deref())?;
     if let Some(format) = tool.format()
         && spec.format != format
@@ -105,7 +129,7 @@ pub fn login(global: &Global, args: LoginArgs) -> Result<ExitCode> {
     let endpoint = app
         .block_on(app.provider.endpoint(spec))
         .with_context(|| format!("cannot get the endpoint of repository {}", spec.name))?;
-    let token = if tool.needs_token() {
+    let token = if tool.needs_token() && opts.helper.is_none() {
         Some(
             app.block_on(app.provider.token(spec))
                 .with_context(|| format!("cannot get a token for repository {}", spec.name))?,
@@ -135,6 +159,12 @@ pub fn login(global: &Global, args: LoginArgs) -> Result<ExitCode> {
     if tool == Tool::Uv && args.env_file.is_none() && args.json && !args.dry_run && !global.quiet {
         eprintln!(
             "login uv: --json shows no token; write UV_INDEX_* with --env-file, or use `eval \"$(artoken login uv)\"`"
+        );
+    }
+    if tool == Tool::Bun && !args.json && !global.quiet {
+        eprintln!(
+            "login bun {}: bunfig.toml reads the token from $CODEARTIFACT_AUTH_TOKEN: run `artoken exec -- bun install` (or `eval \"$(artoken env)\"` first)",
+            spec.name
         );
     }
     // uv reads the credentials from the environment: give them to the shell.
@@ -167,6 +197,7 @@ pub fn logout(global: &Global, args: LogoutArgs) -> Result<ExitCode> {
         file: args.file.clone(),
         site: args.site,
         env_file: args.env_file.clone(),
+        classic: args.classic,
         ..Options::default()
     };
     writers::plan::check(tool, &opts, true)?;

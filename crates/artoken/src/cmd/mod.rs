@@ -5,4 +5,6 @@ pub mod cargo_credential;
 pub mod demo;
 pub mod keyring;
 pub mod login;
+pub mod pnpm_token_helper;
+pub mod render;
 pub mod serve;
