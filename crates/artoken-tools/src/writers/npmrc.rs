@@ -261,9 +261,9 @@ mod tests {
             assert_eq!(logout(&yarn, "a").unwrap(), t);
         }
         // The user's own helper for that registry is switched off, and back after logout.
-        let mine = format!(
+        let mine =
             "//corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/npm/a/:tokenHelper=/usr/bin/mine\n"
-        );
+                .to_string();
         let once = login_with(&mine, "a", R1, Auth::Helper(&cmd), None).unwrap();
         assert!(once.contains(&format!("# artoken-was: {mine}")), "{once}");
         assert_eq!(logout(&once, "a").unwrap(), mine);
