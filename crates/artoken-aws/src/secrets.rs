@@ -56,10 +56,10 @@ pub async fn update<T>(
     let mut refused: Option<(Option<String>, AwsError)> = None;
     for attempt in 1..=MAX_ATTEMPTS {
         let cur = read(client, id).await?;
-        if let Some((from, e)) = refused.take() {
-            if from == cur.version {
-                return Err(e);
-            }
+        if let Some((from, e)) = refused.take()
+            && from == cur.version
+        {
+            return Err(e);
         }
         let (new, value) = edit(cur.value.as_deref())?;
         let Some(new) = new.filter(|n| Some(n.as_str()) != cur.value.as_deref()) else {
