@@ -446,7 +446,7 @@ mod tests {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| Value::from(n)),
+            any::<i64>().prop_map(Value::from),
             "[a-z\"\\\\{}\\[\\], :\u{e9}]{0,8}".prop_map(Value::String),
         ];
         let value = leaf.prop_recursive(3, 16, 4, |inner| {
