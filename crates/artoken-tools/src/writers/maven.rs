@@ -117,7 +117,10 @@ fn mirror(indent: &str, step: &str, name: &str, url: &str) -> Vec<String> {
     vec![
         format!("{indent}<mirror>"),
         format!("{i2}<id>{}</id>", escape(name)),
-        format!("{i2}<name>artoken serve: CodeArtifact repository {} (the proxy adds the token)</name>", escape(name)),
+        format!(
+            "{i2}<name>artoken serve: CodeArtifact repository {} (the proxy adds the token)</name>",
+            escape(name)
+        ),
         format!("{i2}<url>{}</url>", escape(url)),
         format!("{i2}<mirrorOf>{MIRROR_OF}</mirrorOf>"),
         format!("{indent}</mirror>"),
@@ -125,7 +128,12 @@ fn mirror(indent: &str, step: &str, name: &str, url: &str) -> Vec<String> {
 }
 
 /// The trimmed text of `e`'s first child `child`.
-fn child_text<'a>(text: &'a str, elems: &[xml::Elem], e: &xml::Elem, child: &str) -> Option<&'a str> {
+fn child_text<'a>(
+    text: &'a str,
+    elems: &[xml::Elem],
+    e: &xml::Elem,
+    child: &str,
+) -> Option<&'a str> {
     let c = children(elems, e, Some(child)).into_iter().next()?;
     xml::content(c).map(|r| text[r].trim())
 }
