@@ -331,14 +331,15 @@ pub(crate) async fn handle(AxState(state): AxState<Arc<State>>, req: Request) ->
 }
 
 fn serve(state: &State, op: Operation, parts: &Parts, body: &[u8]) -> Result<Value, ApiError> {
-    let caller = sigv4::verify(
+    let keys = crate::sts::known_keys(state);
+    let caller = crate::sts::verify(
         &parts.method,
         &parts.uri,
         &parts.headers,
         body,
-        &state.access_keys,
+        &keys,
         "codeartifact",
-        state.now(),
+        state,
     )?;
     let throttled = match state.next_scripted(op.name(), true) {
         Some(Scripted::Error) => {

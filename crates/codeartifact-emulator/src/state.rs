@@ -74,6 +74,8 @@ pub struct State {
     pub region: String,
     pub domains: Vec<DomainConfig>,
     pub access_keys: Vec<AccessKey>,
+    /// Temporary credentials handed out by STS `AssumeRoleWithWebIdentity` (see `sts`).
+    pub(crate) sessions: Mutex<Vec<crate::sts::Session>>,
     pub repositories: HashMap<(String, String, String), Repository>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
     issued: Mutex<Vec<Issued>>,
@@ -127,6 +129,7 @@ impl State {
             region: config.region.clone(),
             domains: config.domains.clone(),
             access_keys: config.effective_access_keys(),
+            sessions: Mutex::new(Vec::new()),
             repositories,
             tokens: Mutex::new(HashMap::new()),
             issued: Mutex::new(Vec::new()),
