@@ -5,8 +5,9 @@ use crate::cli::EnvFormat;
 
 /// Refuses the values a format cannot carry: for `docker`, a line break (its reader splits lines
 /// and drops a `\r` before the end of one) and a value both starting and ending with the same
-/// quote (newer Docker releases strip such quotes, older ones keep them: no spelling reads back
-/// the same on both). One line, naming the variable.
+/// quote (docker/cli's env-file parser keeps such quotes in some versions and strips them in
+/// others, docker/cli#3630: no spelling reads back the same on both). One line, naming the
+/// variable.
 pub fn check(format: EnvFormat, vars: &[(String, String)]) -> Result<(), String> {
     if format != EnvFormat::Docker {
         return Ok(());

@@ -315,9 +315,10 @@ pub fn k8s_secret(
     vars: &[(String, String)],
 ) -> Result<String, String> {
     let mut out = String::from("apiVersion: v1\nkind: Secret\nmetadata:\n");
-    out.push_str(&format!("  name: {name}\n"));
+    // Quoted: a valid name such as `1234`, `true` or `null` is not a string to a YAML reader.
+    out.push_str(&format!("  name: {}\n", yaml_quote(name)));
     if let Some(ns) = namespace {
-        out.push_str(&format!("  namespace: {ns}\n"));
+        out.push_str(&format!("  namespace: {}\n", yaml_quote(ns)));
     }
     out.push_str(
         "  labels:\n    app.kubernetes.io/managed-by: artoken\ntype: Opaque\nstringData:\n",
@@ -466,7 +467,7 @@ mod tests {
         let y = k8s_secret("ca", Some("ci"), &vars).unwrap();
         assert_eq!(
             y,
-            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ca\n  namespace: ci\n  labels:\n    app.kubernetes.io/managed-by: artoken\ntype: Opaque\nstringData:\n  CODEARTIFACT_AUTH_TOKEN: \"T0K\"\n  ODD: \"a\\\"b\\\\c\\u000Ad\\u2028e: #f\"\n"
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: \"ca\"\n  namespace: \"ci\"\n  labels:\n    app.kubernetes.io/managed-by: artoken\ntype: Opaque\nstringData:\n  CODEARTIFACT_AUTH_TOKEN: \"T0K\"\n  ODD: \"a\\\"b\\\\c\\u000Ad\\u2028e: #f\"\n"
         );
         let e = k8s_secret("ca", None, &[("A B".into(), "x".into())]).unwrap_err();
         assert!(e.contains("\"A B\" is not a Secret key"), "{e}");
