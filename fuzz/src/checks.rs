@@ -556,6 +556,19 @@ pub fn cargo_protocol(data: &[u8]) {
 /// The requirements-file rewriter: any bytes in; only index lines for the repository
 /// change, only in their token; a second rewrite with the same token changes nothing; a
 /// rewrite with another token and back gives the same bytes.
+/// `line` with the user info of every URL on `host` taken out (`https://u:p@host` -> `https://host`).
+fn without_userinfo(line: &str, host: &str) -> String {
+    let mut out = line.to_string();
+    let at_host = format!("@{host}");
+    while let Some(i) = out.find(&at_host) {
+        let Some(j) = out[..i].rfind("://") else {
+            break;
+        };
+        out.replace_range(j + 3..=i, "");
+    }
+    out
+}
+
 pub fn requirements_file(data: &[u8]) {
     if data.windows(3).any(|w| w == b"TKN") {
         return;
@@ -586,6 +599,36 @@ pub fn requirements_file(data: &[u8]) {
         assert!(
             !c.before.contains(T1) && !c.after.contains(T1),
             "a change record shows the token: {c:?}"
+        );
+    }
+    // Each changed line, judged from the bytes and not from the rewriter's own records: it was
+    // an index line of this repository (host and path), and only its URL's user info changed,
+    // to `aws:T1`.
+    let (host, path) = (
+        "corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com",
+        "/pypi/a/",
+    );
+    let lines = |b: &[u8]| -> Vec<String> {
+        b.split(|&b| b == b'\n')
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect()
+    };
+    let (before_lines, after_lines) = (lines(data), lines(&one.bytes));
+    for n in &changed {
+        let (before, after) = (&before_lines[n - 1], &after_lines[n - 1]);
+        assert!(
+            before.contains("-i") || before.contains("index-url"),
+            "line {n} changed but has no index option: {before:?}"
+        );
+        let ours = format!("aws:{T1}@{host}{path}");
+        assert!(
+            after.contains(&ours),
+            "line {n} does not point at the repository with the token"
+        );
+        assert_eq!(
+            without_userinfo(&after.replace(&format!("aws:{T1}@"), ""), host),
+            without_userinfo(before, host),
+            "line {n} changed beyond its URL's user info"
         );
     }
     let again = requirements::rewrite(&one.bytes, &repo, &Token::new(T1));
