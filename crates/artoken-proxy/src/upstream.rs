@@ -1,18 +1,168 @@
 //! The upstream side: one pooled HTTP/1.1 and HTTP/2 client (rustls with the aws-lc-rs
-//! provider the AWS SDK uses, the system's root certificates), and the headers that cross.
+//! provider the AWS SDK uses, the system's root certificates) that goes through the proxy
+//! `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` name, and the headers that cross.
 
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use http::Uri;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::{Intercept, Matcher};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpStream;
 
 use crate::body::ProxyBody;
 use crate::error::ProxyError;
 
-pub(crate) type Client = HyperClient<HttpsConnector<HttpConnector>, ProxyBody>;
+pub(crate) type Client = HyperClient<HttpsConnector<ProxyConnector>, ProxyBody>;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How a connection to `dst` goes: direct, or through the proxy the environment names.
+///
+/// The rules are hyper-util's [`Matcher::from_env`], the ones the AWS SDK's own client applies
+/// (curl's): `HTTPS_PROXY`/`https_proxy` for `https` upstreams (a `CONNECT` tunnel, TLS end to
+/// end with the upstream), `HTTP_PROXY`/`http_proxy` for `http` ones (the request in absolute
+/// form), `ALL_PROXY` for both, and `NO_PROXY`/`no_proxy` (host suffixes, IPs, CIDRs, `*`)
+/// to bypass. Loopback is not special: an emulator on 127.0.0.1 is proxied unless `NO_PROXY`
+/// names it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    Direct,
+    /// A `CONNECT` tunnel through the proxy at this URI.
+    Tunnel(Uri),
+    /// Plain http: the request goes to the proxy at this URI, in absolute form.
+    Forward(Uri),
+}
+
+/// The route for `dst` under `matcher`.
+#[cfg(test)]
+pub(crate) fn route(matcher: &Matcher, dst: &Uri) -> Route {
+    route_of(dst, matcher.intercept(dst).as_ref())
+}
+
+/// The TCP side of the upstream client: direct, tunnelled or forwarded as [`route`] says.
+#[derive(Clone)]
+pub(crate) struct ProxyConnector {
+    http: HttpConnector,
+    matcher: Arc<Matcher>,
+}
+
+impl ProxyConnector {
+    fn new(http: HttpConnector, matcher: Matcher) -> ProxyConnector {
+        ProxyConnector {
+            http,
+            matcher: Arc::new(matcher),
+        }
+    }
+}
+
+/// A TCP connection to the upstream, a tunnel to it, or one to a forward proxy (`forward`:
+/// hyper then writes requests in absolute form).
+pub(crate) struct UpstreamConn {
+    io: TokioIo<TcpStream>,
+    forward: bool,
+}
+
+impl tower_service::Service<Uri> for ProxyConnector {
+    type Response = UpstreamConn;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<UpstreamConn, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        tower_service::Service::<Uri>::poll_ready(&mut self.http, cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let intercept: Option<Intercept> = self.matcher.intercept(&dst);
+        let mut http = self.http.clone();
+        Box::pin(async move {
+            match (route_of(&dst, intercept.as_ref()), intercept) {
+                (Route::Tunnel(proxy), Some(i)) => {
+                    let mut tunnel = Tunnel::new(proxy, http);
+                    if let Some(auth) = i.basic_auth() {
+                        tunnel = tunnel.with_auth(auth.clone());
+                    }
+                    let io = tower_service::Service::call(&mut tunnel, dst)
+                        .await
+                        .map_err(|e| format!("proxy CONNECT failed: {e}"))?;
+                    Ok(UpstreamConn { io, forward: false })
+                }
+                (Route::Forward(proxy), _) => {
+                    let io = tower_service::Service::call(&mut http, proxy).await?;
+                    Ok(UpstreamConn { io, forward: true })
+                }
+                _ => {
+                    let io = tower_service::Service::call(&mut http, dst).await?;
+                    Ok(UpstreamConn { io, forward: false })
+                }
+            }
+        })
+    }
+}
+
+fn route_of(dst: &Uri, intercept: Option<&Intercept>) -> Route {
+    match intercept {
+        None => Route::Direct,
+        Some(i) if dst.scheme_str() == Some("https") => Route::Tunnel(i.uri().clone()),
+        Some(i) => Route::Forward(i.uri().clone()),
+    }
+}
+
+impl Connection for UpstreamConn {
+    fn connected(&self) -> Connected {
+        self.io.connected().proxy(self.forward)
+    }
+}
+
+impl Read for UpstreamConn {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl Write for UpstreamConn {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
 
 /// The client; `need_roots`: some endpoint is https, so the system's CA certificates must load.
 pub(crate) fn client(need_roots: bool) -> Result<Client, ProxyError> {
@@ -45,7 +195,7 @@ pub(crate) fn client(need_roots: bool) -> Result<Client, ProxyError> {
         .https_or_http()
         .enable_http1()
         .enable_http2()
-        .wrap_connector(http);
+        .wrap_connector(ProxyConnector::new(http, Matcher::from_env()));
     Ok(HyperClient::builder(TokioExecutor::new())
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
@@ -117,6 +267,81 @@ pub(crate) fn request_headers(client: &HeaderMap, auth: HeaderValue) -> HeaderMa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn m(http: &str, https: &str, no: &str) -> Matcher {
+        Matcher::builder()
+            .http(http.to_string())
+            .https(https.to_string())
+            .no(no.to_string())
+            .build()
+    }
+
+    fn r(matcher: &Matcher, dst: &str) -> Route {
+        route(matcher, &dst.parse().unwrap())
+    }
+
+    const CA: &str = "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/r/";
+    const VPCE: &str = "https://vpce-0abc-xyz.d.codeartifact.eu-west-1.vpce.amazonaws.com/pypi/d/corp-111122223333/r/";
+
+    #[test]
+    fn https_tunnels_http_forwards_and_loopback_is_not_special() {
+        let p = m("http://127.0.0.1:3128", "http://127.0.0.1:3129", "");
+        assert_eq!(
+            r(&p, CA),
+            Route::Tunnel("http://127.0.0.1:3129/".parse().unwrap())
+        );
+        assert_eq!(
+            r(&p, "http://127.0.0.1:8080/x/"),
+            Route::Forward("http://127.0.0.1:3128/".parse().unwrap())
+        );
+        assert_eq!(
+            r(&p, "http://localhost:8080/x/"),
+            Route::Forward("http://127.0.0.1:3128/".parse().unwrap())
+        );
+        // only HTTPS_PROXY: http goes direct, and the reverse
+        assert_eq!(
+            r(&m("", "http://p:1", ""), "http://127.0.0.1:8080/"),
+            Route::Direct
+        );
+        assert_eq!(r(&m("http://p:1", "", ""), CA), Route::Direct);
+        assert_eq!(r(&m("", "", ""), CA), Route::Direct);
+    }
+
+    #[test]
+    fn no_proxy_takes_suffixes_ips_cidrs_and_star() {
+        for no in [
+            "amazonaws.com",
+            ".amazonaws.com",
+            "eu-west-1.amazonaws.com",
+            "example.org, codeartifact.eu-west-1.amazonaws.com",
+            "*",
+            "CORP-111122223333.D.CODEARTIFACT.EU-WEST-1.AMAZONAWS.COM",
+        ] {
+            assert_eq!(r(&m("", "http://p:1", no), CA), Route::Direct, "{no}");
+        }
+        for no in ["zonaws.com", "evil.example", "127.0.0.1", "d.codeartifact"] {
+            assert!(
+                matches!(r(&m("", "http://p:1", no), CA), Route::Tunnel(_)),
+                "{no}"
+            );
+        }
+        assert_eq!(
+            r(&m("", "http://p:1", "vpce.amazonaws.com"), VPCE),
+            Route::Direct
+        );
+        let http = m("http://p:1", "", "127.0.0.1");
+        assert_eq!(r(&http, "http://127.0.0.1:9/"), Route::Direct);
+        assert_eq!(
+            r(&m("http://p:1", "", "127.0.0.0/8"), "http://127.0.0.2:9/"),
+            Route::Direct
+        );
+        assert_eq!(
+            r(&m("http://p:1", "", "::1"), "http://[::1]:9/"),
+            Route::Direct
+        );
+        assert!(matches!(r(&http, "http://127.0.0.2:9/"), Route::Forward(_)));
+        assert!(matches!(r(&http, "http://localhost:9/"), Route::Forward(_)));
+    }
 
     #[test]
     fn client_credentials_never_cross() {

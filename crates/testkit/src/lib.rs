@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 
 mod argv;
 pub mod clients;
+pub mod connect_proxy;
 pub mod maven;
 mod moto;
 pub mod procfs;
