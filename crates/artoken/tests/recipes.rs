@@ -53,11 +53,17 @@ fn recipe(lang: &str, name: &str) -> String {
 /// The Dockerfile of a recipe: its `ENV` settings and its one `RUN --mount=type=secret`.
 struct Dockerfile {
     env: Vec<(String, String)>,
+    /// What is copied from the build context before the install.
+    manifests: Vec<String>,
     secret_id: String,
     target: String,
     command: String,
 }
 
+/// The Dockerfile of a recipe, checked for what docs/containers.md promises of it: no `ARG`
+/// (build arguments stay in the image history), no `ENV` naming the secret (the tool is pointed
+/// at it on the `RUN` line only), and only named files (the dependency manifests) `COPY`ed before
+/// the install, so that the install layer's cache key is those files and nothing else.
 fn dockerfile(text: &str) -> Dockerfile {
     // Instructions, continuation lines joined.
     let mut instructions = Vec::new();
@@ -76,14 +82,28 @@ fn dockerfile(text: &str) -> Dockerfile {
     }
     let mut env = Vec::new();
     let mut secret = Vec::new();
+    let mut manifests = Vec::new();
     for i in &instructions {
         let (op, rest) = i.split_once(' ').unwrap_or((i, ""));
         match op {
+            "ARG" => panic!("a build argument is kept in the image history: {i}"),
             "ENV" => {
                 for pair in rest.split_whitespace() {
                     let (k, v) = pair.split_once('=').expect("ENV K=V");
                     assert!(!v.contains(['"', '\'']), "unquoted ENV values only: {i}");
+                    assert!(!v.contains("/run/secrets"), "ENV names the secret: {i}");
                     env.push((k.to_string(), v.to_string()));
+                }
+            }
+            "COPY" if secret.is_empty() && !rest.starts_with("--from=") => {
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                let (sources, _dest) = words.split_at(words.len() - 1);
+                for src in sources {
+                    assert!(
+                        !src.starts_with("--") && *src != "." && !src.contains(['*', '?']),
+                        "only the dependency manifests are copied before the install: {i}"
+                    );
+                    manifests.push(src.to_string());
                 }
             }
             "RUN" if rest.starts_with("--mount=type=secret,") => {
@@ -95,6 +115,7 @@ fn dockerfile(text: &str) -> Dockerfile {
                     .collect();
                 secret.push(Dockerfile {
                     env: Vec::new(),
+                    manifests: Vec::new(),
                     secret_id: opts["id"].to_string(),
                     target: opts["target"].to_string(),
                     command: command.trim().to_string(),
@@ -104,8 +125,13 @@ fn dockerfile(text: &str) -> Dockerfile {
         }
     }
     assert_eq!(secret.len(), 1, "one RUN with a secret mount:\n{text}");
+    assert!(
+        !manifests.is_empty(),
+        "the install layer's cache key is the manifests COPYed before it:\n{text}"
+    );
     let mut d = secret.remove(0);
     d.env = env;
+    d.manifests = manifests;
     d
 }
 
@@ -172,6 +198,12 @@ fn run_docker_recipe(env: &Env, name: &str, harness: &[(&str, &Path)]) -> PathBu
         "the RUN command points its tool at the secret: {}",
         d.command
     );
+    for m in &d.manifests {
+        assert!(
+            env.sb.work().join(m).is_file(),
+            "the {name} recipe copies {m}, which the test did not make"
+        );
+    }
     let secrets = env.sb.root().join("run/secrets");
     let file = env.sb.root().join(d.target.trim_start_matches('/'));
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
@@ -312,7 +344,8 @@ fn poetry_recipe_installs_with_the_secret_only() {
             .env("POETRY_CONFIG_DIR", config_dir)
             .env("POETRY_CACHE_DIR", &dev_cache)
             .env("POETRY_NO_INTERACTION", "1")
-            .env("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring"));
+            .env("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+            .env("POETRY_VIRTUALENVS_OPTIONS_NO_PIP", "true"));
         assert_ok(&out, &format!("poetry {args:?}"));
     };
     // The committed source (no token), then the developer's lock with the same credentials,
@@ -340,6 +373,8 @@ fn poetry_recipe_installs_with_the_secret_only() {
         &[
             ("POETRY_CACHE_DIR", &cache),
             ("PYTHON_KEYRING_BACKEND", null),
+            // Poetry installs with its own installer: a virtualenv without pip is quicker.
+            ("POETRY_VIRTUALENVS_OPTIONS_NO_PIP", Path::new("true")),
         ],
     );
     assert!(
