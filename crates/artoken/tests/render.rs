@@ -129,6 +129,30 @@ fn render_dry_run_masks_the_token() {
     }
 }
 
+/// The file goes to stdout only: with `-vv` (artoken's and the AWS SDK's debug logs) and a
+/// fresh token fetched, stderr has plenty to say and never the token.
+#[test]
+fn render_verbose_keeps_the_token_off_stderr() {
+    let env = setup();
+    for what in ["pip.conf", "k8s-secret", "renovate"] {
+        let before = env.tokens_issued();
+        let out = testkit::run_ok(env.artoken().args(["-vv", "--refresh", "render", what]));
+        assert!(
+            env.tokens_issued() > before,
+            "render {what} --refresh fetched no token"
+        );
+        env.assert_no_leak_on_stderr(&out);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.lines().count() >= 5, "render {what} -vv logged nothing");
+        let tokens = env.emu.issued_tokens();
+        let token = tokens.last().unwrap();
+        assert!(
+            stdout(&out).contains(token.as_str()),
+            "render {what}: no token"
+        );
+    }
+}
+
 /// With stdout on a terminal (a pty from `script`), render refuses before any AWS call and says
 /// what to do; --dry-run and --force print.
 #[test]
