@@ -6,6 +6,8 @@ pub mod atomic;
 pub mod cache;
 pub mod config;
 pub mod expiry;
+#[cfg(feature = "aws")]
+pub mod handed;
 pub mod human;
 #[cfg(feature = "aws")]
 pub mod identity;

@@ -1,6 +1,7 @@
 //! Tokens and endpoints for a repository, from the shared cache when fresh, otherwise fetched
 //! once (under the cache lock) and stored for every other process; entries are the caller's
-//! own (see [`crate::identity`]).
+//! own (see [`crate::identity`]). A repository whose token is handed in (see [`crate::handed`])
+//! gets it read, and its endpoint computed from config: no AWS call at all.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::cache::{Cache, CacheError, CacheKey, CachedCaller, CachedToken};
+use crate::handed::{self, HandedError, HandedSource};
 use crate::identity::{IdentityEnv, LocalIdentity, local_identity};
 use crate::source::{SourceError, TokenSource, now};
 use crate::spec::RepositorySpec;
@@ -40,6 +42,9 @@ pub struct Settings {
     pub lock_timeout: Duration,
     /// Bound on one AWS call, retries included (`ARTOKEN_TIMEOUT`, e.g. `10s`).
     pub timeout: Duration,
+    /// A token handed in for every repository (`--token-file`, `ARTOKEN_TOKEN_FILE`,
+    /// `ARTOKEN_TOKEN`): read, never fetched (see [`crate::handed`]).
+    pub handed: Option<HandedSource>,
 }
 
 impl Settings {
@@ -61,6 +66,7 @@ impl Settings {
                 .filter(|s| *s > 0)
                 .map(Duration::from_secs)
                 .unwrap_or(crate::source::DEFAULT_TIMEOUT),
+            handed: HandedSource::global(None, env),
         }
     }
 }
@@ -72,6 +78,8 @@ pub enum ProviderError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error(transparent)]
+    Handed(#[from] HandedError),
 }
 
 /// How long one process trusts its reading of the AWS config files (reading them takes about
@@ -240,6 +248,9 @@ impl Provider {
         let Some(cache) = &self.cache else {
             return Ok(None);
         };
+        if self.handed_source(spec).is_some() {
+            return Ok(None);
+        }
         let identity = self.identity(spec, cache).await?;
         Ok(Some(self.token_key_for(spec, &identity)))
     }
@@ -248,7 +259,38 @@ impl Provider {
     /// when one process's calls give them the same token, so it groups them (`serve`); it is
     /// the cache key unless STS has to name the caller.
     pub fn local_token_key(&self, spec: &RepositorySpec) -> CacheKey {
+        if let Some(src) = self.handed_source(spec) {
+            return self.token_key_for(spec, &format!("handed:{src}"));
+        }
         self.token_key_for(spec, &self.local_identity(spec).material)
+    }
+
+    /// Where `spec`'s token is handed in from, if it is (then no AWS call is made for it).
+    pub fn handed_source(&self, spec: &RepositorySpec) -> Option<HandedSource> {
+        HandedSource::for_spec(self.settings.handed.as_ref(), spec)
+    }
+
+    /// The handed-in token, read now (a file is read again on every call, so `serve` sees a
+    /// rotated secret); expired is an error naming the source.
+    fn handed_token(
+        &self,
+        spec: &RepositorySpec,
+        src: &HandedSource,
+    ) -> Result<CachedToken, ProviderError> {
+        let h = handed::read_now(src)?;
+        for w in h.warnings {
+            self.warn(w);
+        }
+        let left = h.token.seconds_left(now());
+        if h.expiry_stated && h.token.needs_refresh(now(), self.settings.refresh_before) {
+            self.warn(format!(
+                "the token handed in by {src} for repository {} {}: hand in a fresh one soon",
+                spec.name,
+                crate::human::expiry(left)
+            ));
+        }
+        tracing::debug!(repository = %spec.name, "token handed in by {src}");
+        Ok(h.token)
     }
 
     fn token_key_for(&self, spec: &RepositorySpec, identity: &str) -> CacheKey {
@@ -271,6 +313,9 @@ impl Provider {
 
     /// The cached token, fresh or not, without any network call (for `status`).
     pub fn cached_token(&self, spec: &RepositorySpec) -> Option<CachedToken> {
+        if let Some(src) = self.handed_source(spec) {
+            return handed::read_now(&src).ok().map(|h| h.token);
+        }
         let cache = self.cache.as_ref()?;
         let identity = self.known_identity(spec, cache)?;
         cache.read_token(&self.token_key_for(spec, &identity))
@@ -317,6 +362,9 @@ impl Provider {
 
     /// A token for the spec's domain: cached if fresh, else fetched once for all processes.
     pub async fn token(&self, spec: &RepositorySpec) -> Result<CachedToken, ProviderError> {
+        if let Some(src) = self.handed_source(spec) {
+            return self.handed_token(spec, &src);
+        }
         let Some(cache) = &self.cache else {
             return Ok(self.source.fetch_token(spec).await?);
         };
@@ -363,6 +411,14 @@ impl Provider {
 
     /// The repository endpoint (cached per caller: it never changes).
     pub async fn endpoint(&self, spec: &RepositorySpec) -> Result<String, ProviderError> {
+        if let Some(src) = self.handed_source(spec) {
+            return Ok(handed::endpoint(
+                spec,
+                self.settings.env_region.as_deref(),
+                self.endpoint_in_key(),
+                &src,
+            )?);
+        }
         let Some(cache) = &self.cache else {
             return Ok(self.source.fetch_endpoint(spec).await?);
         };

@@ -176,6 +176,8 @@ pub struct RepositorySpec {
     /// A role to assume before asking for the token.
     pub role_arn: Option<String>,
     pub duration: TokenDuration,
+    /// `token_file:`: the token is read from this file, never fetched (see [`crate::handed`]).
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 impl RepositorySpec {
@@ -191,6 +193,7 @@ impl RepositorySpec {
             profile: None,
             role_arn: None,
             duration: TokenDuration::default(),
+            token_file: None,
         }
     }
 }

@@ -52,6 +52,9 @@ impl App {
         }
         settings.force_refresh = global.refresh;
         settings.endpoint_override = global.endpoint_url.clone();
+        if let Some(f) = &global.token_file {
+            settings.handed = artoken_core::handed::HandedSource::global(Some(f), &env_var);
+        }
         if let Some(r) = config.refresh_before {
             settings.refresh_before = r;
         }

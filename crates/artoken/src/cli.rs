@@ -73,6 +73,9 @@ pub struct Global {
     /// Cache directory [default: $XDG_CACHE_HOME/artoken or ~/.cache/artoken]
     #[arg(long, value_name = "DIR", global = true, env = "ARTOKEN_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Use the token in this file, never fetch one (no AWS call; also ARTOKEN_TOKEN_FILE, ARTOKEN_TOKEN)
+    #[arg(long, value_name = "FILE", global = true)]
+    pub token_file: Option<PathBuf>,
     /// More detail on stderr (-vv for the AWS SDK's own logs); tokens are always redacted
     #[arg(long, short = 'v', action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,

@@ -15,7 +15,7 @@ use super::targets;
 use super::var_key::{display_names, var_names};
 use super::yaml::{Kind, Node};
 
-const REPOSITORY_FIELDS: [&str; 8] = [
+const REPOSITORY_FIELDS: [&str; 9] = [
     "domain",
     "owner",
     "region",
@@ -24,6 +24,7 @@ const REPOSITORY_FIELDS: [&str; 8] = [
     "profile",
     "role_arn",
     "duration",
+    "token_file",
 ];
 const ENV_KINDS: [&str; 4] = ["url", "token", "endpoint", "value"];
 const ENV_FIELDS: [&str; 5] = ["url", "token", "endpoint", "value", "tool"];
@@ -134,6 +135,7 @@ fn repository(
             "repository" => r.repository = checked(f, v, &key, names::repository)?,
             "profile" => r.profile = checked(f, v, &key, names::profile)?,
             "role_arn" => r.role_arn = checked(f, v, &key, names::role_arn)?,
+            "token_file" => r.token_file = checked(f, v, &key, token_file)?,
             "format" => {
                 r.format = slot(f, v, |n| {
                     let s = text(f, n, &key)?.unwrap_or_default();
@@ -158,6 +160,19 @@ fn repository(
         }
     }
     Ok(r)
+}
+
+/// A token file handed in (see `crate::handed`): an absolute path, so it names the same file
+/// from any directory.
+fn token_file(s: &str) -> Result<(), String> {
+    if std::path::Path::new(s).is_absolute() {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected an absolute path (e.g. /run/secrets/codeartifact), found {}",
+            one_line(s)
+        ))
+    }
 }
 
 fn refresh_before(f: &InFile<'_>, n: &Node) -> Result<Option<u64>, ConfigError> {

@@ -29,6 +29,7 @@ pub(crate) struct DraftRepo {
     pub profile: Slot<String>,
     pub role_arn: Slot<String>,
     pub duration: Slot<TokenDuration>,
+    pub token_file: Slot<String>,
 }
 
 fn over<T>(slot: &mut Slot<T>, later: Slot<T>) {
@@ -49,6 +50,7 @@ impl DraftRepo {
         over(&mut self.profile, later.profile);
         over(&mut self.role_arn, later.role_arn);
         over(&mut self.duration, later.duration);
+        over(&mut self.token_file, later.token_file);
     }
 
     /// Where each field that was set (or cleared) was last written.
@@ -67,6 +69,7 @@ impl DraftRepo {
         put(&mut m, "profile", &self.profile);
         put(&mut m, "role_arn", &self.role_arn);
         put(&mut m, "duration", &self.duration);
+        put(&mut m, "token_file", &self.token_file);
         m
     }
 }

@@ -258,6 +258,7 @@ fn codeartifact(
         format: None,
         role_arn: None,
         duration: wev_duration(var, plugin_key, warnings)?,
+        token_file: None,
     })
 }
 
