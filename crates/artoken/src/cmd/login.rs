@@ -16,7 +16,7 @@ use crate::cli::{EnvFormat, Global};
     "Tools: pip, uv, poetry, pipenv, twine, npm, pnpm, yarn, bun, maven, gradle, nuget, dotnet, cargo, swift, netrc.\n",
     "What login adds sits between `>>> artoken:REPO ... >>>` comments; everything else in the file is kept byte for byte.\n",
     "pyproject.toml, Pipfile, uv.toml and poetry's auth.toml, which their tools rewrite, get no comments: logout takes out the entry named REPO that points at a CodeArtifact PyPI index (auth.toml: user `aws`) and leaves one changed since.\n",
-    "Prefer the helpers that keep the token off the disk: `artoken keyring` (pip, uv), `artoken cargo-credential` (cargo), `login pnpm --helper`, `login bun` (bunfig.toml reads $CODEARTIFACT_AUTH_TOKEN: run bun through `artoken exec`), and `artoken serve` for the rest."
+    "Prefer the helpers that keep the token off the disk: `login pip --helper`, `login uv --helper`, `artoken cargo-credential` (cargo), `login pnpm --helper`, `login bun` (bunfig.toml reads $CODEARTIFACT_AUTH_TOKEN: run bun through `artoken exec`), and `artoken serve` for the rest."
 ))]
 pub struct LoginArgs {
     /// The tool to configure (see below)
@@ -38,7 +38,7 @@ pub struct LoginArgs {
     /// uv: also write UV_INDEX_<NAME>_USERNAME/PASSWORD to this dotenv file (else they are printed)
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
-    /// pnpm: write a tokenHelper line that runs this artoken (a fresh token each pnpm run) instead of a token; pnpm reads it only from ~/.npmrc
+    /// pip, uv: write the index URL with the user name `aws`, `keyring-provider = subprocess` and the `keyring` shim in ~/.local/bin (artoken answers; logout removes all three). pnpm: a tokenHelper line in ~/.npmrc running this artoken. No token is written
     #[arg(long)]
     pub helper: bool,
     /// yarn: configure yarn 1 (~/.npmrc with always-auth) instead of yarn berry (~/.yarnrc.yml)
