@@ -18,15 +18,14 @@ Tokens:
 Package managers:
   login        Write a package manager's config for a repository (pip, uv, poetry, npm, cargo...)
   logout       Remove exactly what `login` wrote
-  keyring      pip/uv keyring helper: answers `keyring get URL USER` (no token on disk)
-  cargo-credential  cargo credential provider (no token on disk)
-  pnpm-token-helper  pnpm's tokenHelper: prints a registry's token (no token on disk)
+  keyring, cargo-credential, pnpm-token-helper
+               Helpers pip/uv, cargo and pnpm run for a fresh token (no token on disk)
   serve        Local auth proxy: tools use a token-free URL, artoken adds a fresh token
 
 AWS:
   glue         Start a Glue job run with a fresh index URL
   s3           Refresh the token inside a requirements file in S3 (MWAA)
-  refresh      Refresh the token in many files (S3 objects, local files) once or on a schedule
+  refresh      Refresh the token in S3 objects, files, Secrets Manager, SSM: once or on a schedule
 
 Inspect:
   status       Show repositories, where each is configured, and cached token expiry
@@ -35,8 +34,7 @@ Inspect:
 
 Setup:
   demo         Run the whole flow on an embedded emulator with the tools on PATH
-  completions  Print shell completions
-  man          Print the man page
+  completions, man  Print shell completions, the man page
 
 Options:
 {options}{after-help}";
@@ -61,7 +59,7 @@ pub struct Global {
     /// Use these config files instead of discovering them (repeatable)
     #[arg(long = "config", short = 'c', value_name = "FILE", global = true)]
     pub config: Vec<PathBuf>,
-    /// Send AWS calls to this endpoint (e.g. a local emulator); AWS_ENDPOINT_URL_CODEARTIFACT also works
+    /// Send CodeArtifact calls here (or AWS_ENDPOINT_URL_CODEARTIFACT)
     #[arg(long, value_name = "URL", global = true)]
     pub endpoint_url: Option<String>,
     /// Fetch a new token even if the cached one is still fresh
@@ -76,7 +74,7 @@ pub struct Global {
     /// Use the token in this file, never fetch one (no AWS call; also ARTOKEN_TOKEN_FILE, ARTOKEN_TOKEN)
     #[arg(long, value_name = "FILE", global = true)]
     pub token_file: Option<PathBuf>,
-    /// More detail on stderr (-vv for the AWS SDK's own logs); tokens are always redacted
+    /// More detail on stderr (-vv: the AWS SDK's too); tokens always redacted
     #[arg(long, short = 'v', action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Only errors on stderr
@@ -180,7 +178,7 @@ pub enum EnvFormat {
     Powershell,
     /// `NAME="value"` with backslash escapes (docker compose `env_file:`, python-dotenv)
     Dotenv,
-    /// `NAME=value`, no quotes (`docker run --env-file`, which takes every byte literally)
+    /// `NAME=value`, no quotes, no line breaks (`docker run --env-file`)
     Docker,
     /// `{"NAME": "value"}`
     Json,
