@@ -391,6 +391,28 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_keyring_provider_continued_on_the_next_line_is_refused_and_token_logins_roundtrip() {
+        // The proptest seed: configparser reads `subprocess\n:` (the tab line continues the
+        // value), which pip rejects, so a helper login would never be asked: refused, in one
+        // line naming it; a token login around it still gives back every byte.
+        let t = "[global]\nkeyring-provider = subprocess\n\t:";
+        let e = login_helper(t, "a", H1, false).unwrap_err();
+        assert_eq!(
+            e,
+            "line 2: keyring-provider = subprocess : in [global]: pip would never ask artoken's keyring; set it to subprocess, or log in without --helper"
+        );
+        for extra in [false, true] {
+            assert!(login_helper(t, "a", H1, extra).is_err());
+            let once = login(t, "a", U1, extra).unwrap();
+            assert!(
+                once.contains("keyring-provider = subprocess\n\t:\n"),
+                "{once}"
+            );
+            assert_eq!(logout(&once, "a").unwrap(), t);
+        }
+    }
+
     fn arb_line() -> impl Strategy<Value = String> {
         prop_oneof![
             Just(String::new()),
@@ -446,10 +468,15 @@ mod tests {
         fn logout_undoes_helper_login(text in arb_file(), extra in prop::bool::ANY) {
             // A file whose own keyring-provider is not subprocess is refused, which is checked
             // above; every other one round-trips.
-            let Ok(once) = login_helper(&text, "a", H1, extra) else {
-                // (a value continued on the next line is not `subprocess` either)
-                prop_assert!(text.contains("keyring-provider"));
-                return Ok(());
+            let once = match login_helper(&text, "a", H1, extra) {
+                Ok(once) => once,
+                Err(e) => {
+                    // (a value continued on the next line is not `subprocess` either)
+                    prop_assert!(text.contains("keyring-provider"), "{}", e);
+                    prop_assert!(e.starts_with("line ") && e.contains("keyring-provider = "), "{}", e);
+                    prop_assert_eq!(e.lines().count(), 1);
+                    return Ok(());
+                }
             };
             prop_assert_eq!(logout(&once, "a").unwrap(), text.clone());
             prop_assert_eq!(login_helper(&once, "a", H1, extra).unwrap(), once.clone());
