@@ -11,6 +11,7 @@ pub mod handed;
 pub mod human;
 #[cfg(feature = "aws")]
 pub mod identity;
+pub mod network;
 pub mod ownership;
 #[cfg(feature = "runtime")]
 pub mod process;

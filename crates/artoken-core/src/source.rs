@@ -133,6 +133,10 @@ impl TokenSource {
         }
         let mut loader =
             aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts(self.timeout));
+        // Proxies from the environment: the SDK's default client (see crate::network).
+        if let Some(client) = crate::network::sdk_http_client() {
+            loader = loader.http_client(client);
+        }
         if let Some(p) = &spec.profile {
             // A configured profile wins over AWS_ACCESS_KEY_ID in the environment (as with
             // boto3's `Session(profile_name=...)`), so its credentials are used explicitly.

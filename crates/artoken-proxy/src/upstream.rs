@@ -50,6 +50,15 @@ pub(crate) fn route(matcher: &Matcher, dst: &Uri) -> Route {
     route_of(dst, matcher.intercept(dst).as_ref())
 }
 
+/// The environment's proxies (`NO_PROXY=*`: none, see artoken_core::network).
+fn env_matcher() -> Matcher {
+    if artoken_core::network::no_proxy_everything() {
+        Matcher::builder().build()
+    } else {
+        Matcher::from_env()
+    }
+}
+
 /// The TCP side of the upstream client: direct, tunnelled or forwarded as [`route`] says.
 #[derive(Clone)]
 pub(crate) struct ProxyConnector {
@@ -195,7 +204,7 @@ pub(crate) fn client(need_roots: bool) -> Result<Client, ProxyError> {
         .https_or_http()
         .enable_http1()
         .enable_http2()
-        .wrap_connector(ProxyConnector::new(http, Matcher::from_env()));
+        .wrap_connector(ProxyConnector::new(http, env_matcher()));
     Ok(HyperClient::builder(TokioExecutor::new())
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())

@@ -1,0 +1,204 @@
+//! Networks: the AWS SDK calls and `serve`'s upstream client go through the proxy that
+//! `HTTPS_PROXY`/`HTTP_PROXY` (and lower-case) name, `NO_PROXY` bypassing it, counted by a
+//! local proxy (testkit::connect_proxy); a repository's explicit (VPC) endpoints are used and
+//! recognised only when configured.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::*;
+use testkit::connect_proxy::ConnectProxy;
+
+/// `artoken token` in a fresh sandbox with `vars` set; its output.
+fn token_with(vars: &[(&str, &str)]) -> (Env, std::process::Output) {
+    let mut env = setup();
+    for (k, v) in vars {
+        env.sb.set_env(k, v);
+    }
+    let out = env.run(&["token"]);
+    (env, out)
+}
+
+/// The control-plane calls the proxy saw (GetAuthorizationToken and the like).
+fn control_calls(p: &ConnectProxy, emu: &str) -> usize {
+    p.seen()
+        .iter()
+        .filter(|s| s.starts_with(&format!("POST {emu}/v1/")))
+        .count()
+}
+
+#[test]
+fn token_goes_through_http_proxy_and_its_lower_case_form() {
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY"] {
+        let p = ConnectProxy::start();
+        let (env, out) = token_with(&[(var, &p.url())]);
+        assert!(out.status.success(), "{var}: {}", testkit::text(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).trim().len() > 20);
+        assert!(
+            control_calls(&p, &env.emu.url()) >= 1,
+            "{var}: the proxy saw {:?}",
+            p.seen()
+        );
+        assert_eq!(env.tokens_issued(), 1);
+    }
+}
+
+#[test]
+fn no_proxy_covering_the_endpoint_bypasses_the_proxy() {
+    for no in ["127.0.0.1", "127.0.0.0/8", "*", "example.org, 127.0.0.1"] {
+        for (proxy_var, no_var) in [("HTTP_PROXY", "NO_PROXY"), ("http_proxy", "no_proxy")] {
+            let p = ConnectProxy::start();
+            let (env, out) = token_with(&[(proxy_var, &p.url()), (no_var, no)]);
+            assert!(out.status.success(), "{no}: {}", testkit::text(&out));
+            assert_eq!(p.count(), 0, "{no_var}={no}: the proxy saw {:?}", p.seen());
+            assert_eq!(env.tokens_issued(), 1);
+        }
+    }
+    // a NO_PROXY that does not cover the endpoint leaves it proxied (localhost is not 127.0.0.1)
+    let p = ConnectProxy::start();
+    let (env, out) = token_with(&[("HTTP_PROXY", &p.url()), ("NO_PROXY", "localhost,.example")]);
+    assert!(out.status.success(), "{}", testkit::text(&out));
+    assert!(control_calls(&p, &env.emu.url()) >= 1, "{:?}", p.seen());
+}
+
+#[test]
+fn https_proxy_alone_leaves_the_plain_http_emulator_direct() {
+    let p = ConnectProxy::start();
+    let (env, out) = token_with(&[("HTTPS_PROXY", &p.url())]);
+    assert!(out.status.success(), "{}", testkit::text(&out));
+    assert_eq!(p.count(), 0, "{:?}", p.seen());
+    assert_eq!(env.tokens_issued(), 1);
+}
+
+/// A VPC interface endpoint without private DNS, as `describe-vpc-endpoints` names them.
+const VPCE_API: &str =
+    "vpce-0abc123def4567890-xyz12345.api.codeartifact.us-east-1.vpce.amazonaws.com";
+
+#[test]
+fn an_https_endpoint_is_reached_by_a_connect_tunnel_unless_no_proxy_covers_it() {
+    // The explicit endpoint is https: the SDK asks the proxy for a CONNECT tunnel to it (the
+    // test proxy then has nowhere to send it, so the call fails: what counts is the CONNECT).
+    let connects = |vars: &[(&str, &str)]| {
+        let p = ConnectProxy::start();
+        p.route(VPCE_API, "127.0.0.1:1".parse().unwrap());
+        let mut env = setup();
+        env.sb
+            .set_env("AWS_ENDPOINT_URL", format!("https://{VPCE_API}"));
+        env.sb.set_env("ARTOKEN_TIMEOUT", "5");
+        env.sb.set_env("HTTPS_PROXY", p.url());
+        for (k, v) in vars {
+            env.sb.set_env(k, v);
+        }
+        let out = env.run(&["token"]);
+        assert!(!out.status.success());
+        assert_eq!(env.tokens_issued(), 0);
+        p.seen()
+    };
+    let seen = connects(&[]);
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter().all(|s| *s == format!("CONNECT {VPCE_API}:443")),
+        "{seen:?}"
+    );
+    for no in [".vpce.amazonaws.com", "amazonaws.com", VPCE_API, "*"] {
+        assert_eq!(connects(&[("NO_PROXY", no)]), Vec::<String>::new(), "{no}");
+    }
+}
+
+/// A running `artoken serve`; killed on drop.
+struct Serve {
+    child: Child,
+    base: String,
+}
+
+impl Serve {
+    fn start(env: &Env) -> Serve {
+        let mut child = env
+            .artoken()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn artoken serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if tx.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("artoken serve printed its address");
+        let base = first
+            .strip_prefix("artoken serve listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
+        Serve { child, base }
+    }
+
+    /// GET through serve (a direct connection to it): the status.
+    fn get(&self, path: &str) -> u16 {
+        let host = self.base.strip_prefix("http://").unwrap();
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        resp[9..12].parse().unwrap()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_upstream_goes_through_the_proxy_unless_no_proxy_covers_it() {
+    let upstream_gets = |p: &ConnectProxy, emu: &str| {
+        p.seen()
+            .iter()
+            .filter(|s| {
+                s.starts_with(&format!("GET {emu}/")) && s.ends_with("/pypi/pypi-store/simple/")
+            })
+            .count()
+    };
+    for var in ["HTTP_PROXY", "http_proxy"] {
+        let p = ConnectProxy::start();
+        let mut env = setup();
+        env.sb.set_env(var, p.url());
+        let serve = Serve::start(&env);
+        assert_eq!(serve.get("/demo/simple/"), 200);
+        assert_eq!(
+            upstream_gets(&p, &env.emu.url()),
+            1,
+            "{var}: {:?}",
+            p.seen()
+        );
+        assert!(control_calls(&p, &env.emu.url()) >= 1, "{:?}", p.seen());
+    }
+    for no in ["127.0.0.1", "*"] {
+        let p = ConnectProxy::start();
+        let mut env = setup();
+        env.sb.set_env("HTTP_PROXY", p.url());
+        env.sb.set_env("NO_PROXY", no);
+        let serve = Serve::start(&env);
+        assert_eq!(serve.get("/demo/simple/"), 200);
+        assert_eq!(serve.get("/demo/simple/"), 200);
+        assert_eq!(p.count(), 0, "NO_PROXY={no}: {:?}", p.seen());
+    }
+}
