@@ -1,9 +1,11 @@
 //! Resolves the configured `env` entries (and wev variables) into name/value pairs.
 
+use std::collections::HashMap;
+
 use crate::config::{Config, EnvEntry, EnvValue};
 use crate::provider::{Provider, ProviderError};
 use crate::secret::Token;
-use crate::spec::Format;
+use crate::spec::{Format, RepositorySpec};
 use crate::urls::{Tool, tool_url};
 
 /// One variable for `exec`/`env`. The value may hold a token, so it is a [`Token`].
@@ -101,6 +103,7 @@ pub async fn resolve_env(
         &config.env
     };
     let mut out: Vec<EnvVar> = Vec::new();
+    let mut tokens = HashMap::new();
     for entry in entries {
         let first = entry.names.first().cloned().unwrap_or_default();
         let fail = |message: String, cause: Option<ProviderError>| ResolveError {
@@ -115,11 +118,9 @@ pub async fn resolve_env(
                 let spec = config
                     .repository(Some(repository))
                     .map_err(|e| fail(e.to_string(), None))?;
-                let t = provider
-                    .token(spec)
+                token_once(provider, spec, &mut tokens)
                     .await
-                    .map_err(|e| fail(format!("cannot get a token for {repository}"), Some(e)))?;
-                t.token.clone()
+                    .map_err(|e| fail(format!("cannot get a token for {repository}"), Some(e)))?
             }
             EnvValue::Endpoint { repository } => {
                 let spec = config
@@ -143,15 +144,9 @@ pub async fn resolve_env(
                     fail(format!("cannot get the endpoint of {repository}"), Some(e))
                 })?;
                 let token = if tool.needs_token() {
-                    Some(
-                        provider
-                            .token(spec)
-                            .await
-                            .map_err(|e| {
-                                fail(format!("cannot get a token for {repository}"), Some(e))
-                            })?
-                            .token,
-                    )
+                    Some(token_once(provider, spec, &mut tokens).await.map_err(|e| {
+                        fail(format!("cannot get a token for {repository}"), Some(e))
+                    })?)
                 } else {
                     None
                 };
@@ -167,6 +162,21 @@ pub async fn resolve_env(
         }
     }
     Ok(out)
+}
+
+/// The repository's token, asked of the provider once per resolution: with `--refresh` (which
+/// makes every provider call fetch) the variables of one repository still hold one token.
+async fn token_once(
+    provider: &Provider,
+    spec: &RepositorySpec,
+    tokens: &mut HashMap<String, Token>,
+) -> Result<Token, ProviderError> {
+    if let Some(t) = tokens.get(&spec.name) {
+        return Ok(t.clone());
+    }
+    let t = provider.token(spec).await?.token;
+    tokens.insert(spec.name.clone(), t.clone());
+    Ok(t)
 }
 
 #[cfg(test)]

@@ -338,3 +338,33 @@ fn with_no_env_section_and_no_default_exec_fails_and_says_what_to_add() {
     assert!(!marker.exists(), "the command ran");
     assert_eq!(env.tokens_issued(), 0);
 }
+
+/// `--refresh` fetches one new token per repository, not one per variable: every variable of a
+/// repository holds the same token (they once held as many different tokens as variables).
+#[test]
+fn refresh_fetches_one_token_per_repository_for_all_its_variables() {
+    let env = setup();
+    std::fs::write(
+        env.sb.work().join("artoken.yml"),
+        "default: demo\nrepositories:\n  demo: { domain: demo, owner: \"111122223333\", repository: pypi-store }\n",
+    )
+    .unwrap();
+    env.ok(&["token"]);
+    let before = env.emu.issued_tokens().len();
+    let out = env.ok(&["--refresh", "env", "--format", "json"]);
+    let vars: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let issued = env.emu.issued_tokens();
+    assert_eq!(issued.len(), before + 1, "one fetch for three variables");
+    let token = issued.last().unwrap();
+    assert_eq!(
+        vars["CODEARTIFACT_AUTH_TOKEN"].as_str(),
+        Some(token.as_str())
+    );
+    for name in ["PIP_INDEX_URL", "UV_DEFAULT_INDEX"] {
+        let url = vars[name].as_str().unwrap();
+        assert!(
+            url.contains(&format!(":{token}@")),
+            "{name} holds another token"
+        );
+    }
+}
