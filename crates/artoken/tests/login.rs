@@ -369,7 +369,7 @@ fn unknown_tool_is_one_clear_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(
         err.trim(),
-        "artoken: error: unknown tool \"gradlew\" (expected one of: pip, uv, poetry, pipenv, twine, npm, pnpm, yarn, maven, gradle, nuget, dotnet, cargo, swift, netrc)"
+        "artoken: error: unknown tool \"gradlew\" (expected one of: pip, uv, poetry, pipenv, twine, npm, pnpm, yarn, bun, maven, gradle, nuget, dotnet, cargo, swift, netrc)"
     );
     assert_eq!(env.tokens_issued(), 0);
     let out = env.run(&["logout", "bower", "demo"]);
