@@ -421,3 +421,101 @@ fn precedence_flag_then_token_file_variable_then_token_variable_then_config() {
     assert_eq!(env.emu.stats().tokens_issued, 0);
     assert_eq!(control_plane_calls(&env), Vec::<String>::new());
 }
+
+/// `artoken serve` with a handed-in token file: no AWS call; the file is read again when the
+/// repository refuses the token, so a rotated secret is picked up with no restart.
+#[test]
+fn serve_uses_the_token_file_and_picks_up_a_rotated_one() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let env = setup();
+    let (_, file) = secret_file(&env, "codeartifact");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut cmd = artoken(&env);
+    cmd.env("ARTOKEN_TOKEN_FILE", &file)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _child = Kill(child);
+    let base = first
+        .trim()
+        .strip_prefix("artoken serve listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    let get = |path: &str| {
+        let host = base.strip_prefix("http://").unwrap();
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        resp[9..12].parse::<u16>().unwrap()
+    };
+    assert_eq!(get("/demo/simple/artoken-demo/"), 200);
+    // The secret is rotated (written aside, renamed over) and the old token dies.
+    env.emu.expire_all_tokens();
+    let fresh = env.emu.issue_token("demo", OWNER, 3600);
+    let aside = file.with_extension("new");
+    std::fs::write(&aside, format!("{fresh}\n")).unwrap();
+    std::fs::set_permissions(&aside, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::rename(&aside, &file).unwrap();
+    assert_eq!(get("/demo/simple/artoken-demo/"), 200);
+    assert_eq!(control_plane_calls(&env), Vec::<String>::new());
+}
+
+/// The cargo credential provider answers with the handed-in token, and no AWS call.
+#[test]
+fn the_cargo_credential_provider_answers_with_the_handed_in_token() {
+    use std::io::Write;
+    let env = setup();
+    let (token, file) = secret_file(&env, "codeartifact");
+    let index = format!(
+        "sparse+{}/demo-{OWNER}.d.codeartifact.{}.amazonaws.com/cargo/crates/",
+        env.emu.url(),
+        testkit::REGION
+    );
+    let req = format!(
+        r#"{{"v":1,"registry":{{"index-url":"{index}","name":"corp"}},"kind":"get","operation":"read","args":[]}}"#
+    );
+    let mut cmd = artoken(&env);
+    cmd.arg("--token-file")
+        .arg(&file)
+        .args(["cargo-credential", "--cargo-plugin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{req}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let reply: serde_json::Value = serde_json::from_str(stdout.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(reply["Ok"]["token"], token.as_str(), "{reply}");
+    // The emulator's tokens state no expiry: the file's time + 12 h bounds it.
+    let left = reply["Ok"]["expiration"].as_i64().unwrap() - now();
+    assert!((43_000..=43_200).contains(&left), "{reply}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(&token));
+    assert_eq!(control_plane_calls(&env), Vec::<String>::new());
+}
