@@ -156,16 +156,27 @@ fn pip_installs_through_exec_with_a_token_file_and_no_aws_call() {
     assert_no_token_in(&out, &token, "pip under exec");
     assert_eq!(control_plane_calls(&env), Vec::<String>::new());
     assert!(data_plane_calls(&env) > 0);
-    // The same through the environment, and -vv's logs never show it.
-    let out = testkit::run(
-        artoken(&env)
-            .env("ARTOKEN_TOKEN_FILE", &file)
-            .args(["-vv", "env"]),
-    );
+    // The same through the environment; -vv's logs never show it (the suite's leak check
+    // reads them too).
+    let out = testkit::run(artoken(&env).env("ARTOKEN_TOKEN_FILE", &file).arg("env"));
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(&token), "env hands the token over");
-    assert!(!String::from_utf8_lossy(&out.stderr).contains(&token));
+    let out = testkit::run(artoken(&env).env("ARTOKEN_TOKEN_FILE", &file).args([
+        "-vv",
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "test -n \"$CODEARTIFACT_AUTH_TOKEN\"",
+    ]));
+    assert!(out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("handed in by token file"),
+        "-vv says where: {err}"
+    );
+    assert!(!err.contains(&token));
     assert_eq!(control_plane_calls(&env), Vec::<String>::new());
 }
 
@@ -430,25 +441,34 @@ fn serve_uses_the_token_file_and_picks_up_a_rotated_one() {
     let env = setup();
     let (_, file) = secret_file(&env, "codeartifact");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let stderr = env.sb.root().join("serve.err");
     let mut cmd = artoken(&env);
     cmd.env("ARTOKEN_TOKEN_FILE", &file)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
+        .stderr(std::fs::File::create(&stderr).unwrap());
     let mut child = cmd.spawn().unwrap();
-    struct Kill(std::process::Child);
+    /// Stops serve; its stderr joins the suite's leak check.
+    struct Kill(std::process::Child, Command, PathBuf);
     impl Drop for Kill {
         fn drop(&mut self) {
             let _ = self.0.kill();
-            let _ = self.0.wait();
+            if let Ok(status) = self.0.wait() {
+                let out = Output {
+                    status,
+                    stdout: Vec::new(),
+                    stderr: std::fs::read(&self.2).unwrap_or_default(),
+                };
+                testkit::record_output(&self.1, &out);
+            }
         }
     }
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut first)
         .unwrap();
-    let _child = Kill(child);
+    let served = Kill(child, cmd, stderr);
     let base = first
         .trim()
         .strip_prefix("artoken serve listening on ")
@@ -478,6 +498,7 @@ fn serve_uses_the_token_file_and_picks_up_a_rotated_one() {
     std::fs::rename(&aside, &file).unwrap();
     assert_eq!(get("/demo/simple/artoken-demo/"), 200);
     assert_eq!(control_plane_calls(&env), Vec::<String>::new());
+    drop(served);
 }
 
 /// The cargo credential provider answers with the handed-in token, and no AWS call.
@@ -509,6 +530,7 @@ fn the_cargo_credential_provider_answers_with_the_handed_in_token() {
         .write_all(format!("{req}\n").as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
+    testkit::record_output(&cmd, &out);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let reply: serde_json::Value = serde_json::from_str(stdout.lines().nth(1).unwrap()).unwrap();
