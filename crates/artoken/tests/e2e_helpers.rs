@@ -1,7 +1,8 @@
 //! `artoken login pip|uv --helper`, one command each, with the real pip 26.3, pip 25.3 and uv:
 //! the client installs from the emulator with no token on disk, also after its first token
-//! expired; `logout` gives back the config's bytes and removes the shim, after which the client
-//! no longer reaches the repository; a user's own `artoken keyring install` shim is never removed.
+//! expired and where no artoken.yml is found; `logout` gives back the config's bytes and removes
+//! the shim, after which the client no longer reaches the repository; a user's own
+//! `artoken keyring install` shim is never removed.
 
 mod common;
 
@@ -198,9 +199,20 @@ fn round_trip(client: Client, user: Option<&str>, expected_calls: &[&str]) {
         "{script}"
     );
 
+    // The installs run where no artoken.yml is found: the shim names the one login read.
+    let elsewhere = env.sb.root().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    assert!(
+        script.contains(&format!(
+            "--config '{}' keyring",
+            env.sb.work().join("artoken.yml").display()
+        )),
+        "{script}"
+    );
+
     // First install: the shim fetches a token.
     let first = env.sb.root().join("site-1");
-    let out1 = testkit::run(&mut client.install(&env, &first));
+    let out1 = testkit::run(client.install(&env, &first).current_dir(&elsewhere));
     assert_installed(&out1, &first, "install after login --helper");
     let issued = env.tokens_issued();
     assert!(issued >= 1, "the helper fetched a token");
@@ -208,7 +220,7 @@ fn round_trip(client: Client, user: Option<&str>, expected_calls: &[&str]) {
     // Second install, after every token so far expired: the helper fetches a new one.
     outlive_issued_tokens(&env);
     let second = env.sb.root().join("site-2");
-    let out2 = testkit::run(&mut client.install(&env, &second));
+    let out2 = testkit::run(client.install(&env, &second).current_dir(&elsewhere));
     assert_installed(&out2, &second, "install after the first token expired");
     assert!(
         env.tokens_issued() > issued,
@@ -237,6 +249,7 @@ fn round_trip(client: Client, user: Option<&str>, expected_calls: &[&str]) {
     let seen = pypi_requests(&env);
     let third = env.sb.root().join("site-3");
     let mut cmd = client.install(&env, &third);
+    cmd.current_dir(&elsewhere);
     for k in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
         cmd.env(k, "http://127.0.0.1:9")
             .env(k.to_lowercase(), "http://127.0.0.1:9");

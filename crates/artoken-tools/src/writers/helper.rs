@@ -2,10 +2,13 @@
 //! ~/.local/bin, a script that runs artoken and names the logins that need it, so the logout of
 //! the last one removes it (and never a shim the user installed with `artoken keyring install`).
 //!
+//! It runs artoken with the config files login read (as pnpm's tokenHelper does), so it
+//! answers the same wherever the client runs.
+//!
 //! ```text
 //! #!/bin/sh
 //! # artoken keyring shim: pip and uv run it as `keyring`
-//! exec '/usr/local/bin/artoken' keyring "$@"
+//! exec '/usr/local/bin/artoken' --config '/home/me/proj/artoken.yml' keyring "$@"
 //! # artoken-login: pip demo /home/me/.config/pip/pip.conf
 //! # artoken-login: uv demo /home/me/.config/uv/uv.toml
 //! ```
@@ -59,9 +62,28 @@ pub fn records(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The shim running `exe`, naming `records`.
-pub fn script(exe: &Path, records: &[&str]) -> String {
+/// `'text'` for sh.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The shim running `exe` with the config files `config` (absolute, one line each), naming
+/// `records`.
+pub fn script(exe: &Path, config: &[PathBuf], records: &[&str]) -> String {
     let mut s = keyring::script(exe);
+    if !config.is_empty() {
+        let exec = format!("exec {} keyring", quote(&exe.to_string_lossy()));
+        let args: Vec<String> = config
+            .iter()
+            .map(|c| format!("--config {}", quote(&c.to_string_lossy())))
+            .collect();
+        let with = format!(
+            "exec {} {} keyring",
+            quote(&exe.to_string_lossy()),
+            args.join(" ")
+        );
+        s = s.replacen(&exec, &with, 1);
+    }
     for r in records {
         s.push_str(RECORD);
         s.push_str(r);
@@ -116,10 +138,34 @@ fn change(
     }
 }
 
-/// The change that installs the shim in `dir` running `exe` (or adds login `rec` to the one
-/// logins installed there, now running `exe`); `None` when the user's own artoken shim is there
-/// (it stays theirs: logout never removes it).
-pub fn login(dir: &Path, exe: &Path, rec: &str) -> Result<Option<Change>, String> {
+/// `config` made absolute; a file whose name is not UTF-8 or holds a line break is refused
+/// (the shim names it on one line, beside the records).
+fn config_paths(config: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    config
+        .iter()
+        .map(|c| {
+            let abs = std::path::absolute(c).map_err(|e| format!("{}: {e}", c.display()))?;
+            match abs.to_str() {
+                Some(t) if !t.contains(['\n', '\r']) => Ok(abs),
+                _ => Err(format!(
+                    "{}: the keyring shim names the config files it reads on one line, and cannot this one (not UTF-8, or a line break in it)",
+                    c.display()
+                )),
+            }
+        })
+        .collect()
+}
+
+/// The change that installs the shim in `dir` running `exe` with the config files `config`
+/// (or adds login `rec` to the one logins installed there, now running `exe` with `config`);
+/// `None` when the user's own artoken shim is there (it stays theirs: logout never removes it).
+pub fn login(
+    dir: &Path,
+    exe: &Path,
+    config: &[PathBuf],
+    rec: &str,
+) -> Result<Option<Change>, String> {
+    let config = config_paths(config)?;
     let path = dir.join(SHIM_NAME);
     let (before, mode) = match found(&path)? {
         Found::Absent => (None, None),
@@ -136,7 +182,7 @@ pub fn login(dir: &Path, exe: &Path, rec: &str) -> Result<Option<Change>, String
     if !recs.contains(&rec) {
         recs.push(rec);
     }
-    let after = script(exe, &recs);
+    let after = script(exe, &config, &recs);
     if after.len() > MAX_LEN {
         return Err(format!(
             "{}: too many --helper logins recorded in it; log out of some first",
@@ -217,7 +263,7 @@ mod tests {
         let shim = dir.join("keyring");
         let pip = record("pip", "demo", Path::new("/h/.config/pip/pip.conf")).unwrap();
         let uv = record("uv", "demo", Path::new("/h/.config/uv/uv.toml")).unwrap();
-        let c = login(&dir, Path::new(EXE), &pip).unwrap().unwrap();
+        let c = login(&dir, Path::new(EXE), &[], &pip).unwrap().unwrap();
         assert_eq!(c.action(), "created");
         apply(&c);
         assert_eq!(keyring::shim_state(&shim), ShimState::Ours);
@@ -233,13 +279,13 @@ mod tests {
         );
         // Twice is once; a second tool shares it; a moved artoken is followed.
         assert!(
-            !login(&dir, Path::new(EXE), &pip)
+            !login(&dir, Path::new(EXE), &[], &pip)
                 .unwrap()
                 .unwrap()
                 .changed()
         );
         apply(
-            &login(&dir, Path::new("/new/artoken"), &uv)
+            &login(&dir, Path::new("/new/artoken"), &[], &uv)
                 .unwrap()
                 .unwrap(),
         );
@@ -267,12 +313,12 @@ mod tests {
         let rec = record("pip", "demo", Path::new("/p")).unwrap();
         for kind in [keyring::ShimKind::Symlink, keyring::ShimKind::Script] {
             keyring::install(&dir, Path::new(EXE), kind).unwrap();
-            assert!(login(&dir, Path::new(EXE), &rec).unwrap().is_none());
+            assert!(login(&dir, Path::new(EXE), &[], &rec).unwrap().is_none());
             assert!(logout(&dir, &rec).unwrap().is_none());
             keyring::uninstall(&dir).unwrap();
         }
         fs::write(dir.join("keyring"), "#!/bin/sh\necho someone else's\n").unwrap();
-        let e = login(&dir, Path::new(EXE), &rec).unwrap_err();
+        let e = login(&dir, Path::new(EXE), &[], &rec).unwrap_err();
         assert!(e.contains("is not artoken's keyring shim"), "{e}");
         assert!(logout(&dir, &rec).unwrap().is_none());
         assert_eq!(
@@ -290,7 +336,7 @@ mod tests {
         let mut n = 0;
         let e = loop {
             let rec = record("pip", &format!("r{n}"), Path::new(&long)).unwrap();
-            match login(&dir, Path::new(EXE), &rec) {
+            match login(&dir, Path::new(EXE), &[], &rec) {
                 Ok(c) => apply(&c.unwrap()),
                 Err(e) => break e,
             }
@@ -316,5 +362,65 @@ mod tests {
         fs::write(first.join("keyring"), "").unwrap();
         let n = path_notes(&dir, &format!("{}:{}", first.display(), dir.display()));
         assert!(n[0].contains("comes first on PATH"), "{n:?}");
+    }
+
+    #[test]
+    fn the_shim_runs_artoken_with_the_config_files_login_read() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = shim_dir(home.path());
+        // A stand-in for artoken that prints its arguments, one a line.
+        let exe = home.path().join("it's artoken");
+        fs::write(&exe, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n").unwrap();
+        fs::set_permissions(&exe, fs::Permissions::from_mode(0o755)).unwrap();
+        let config = [
+            home.path().join("proj/it's a.yml"),
+            home.path().join("b $HOME.yml"),
+        ];
+        let rec = record("pip", "demo", Path::new("/p")).unwrap();
+        apply(&login(&dir, &exe, &config, &rec).unwrap().unwrap());
+        let shim = dir.join("keyring");
+        assert_eq!(keyring::shim_state(&shim), ShimState::Ours);
+        let out = std::process::Command::new(&shim)
+            .args(["get", "https://x/simple/", "aws"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let c0 = config[0].display().to_string();
+        let c1 = config[1].display().to_string();
+        assert_eq!(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .collect::<Vec<_>>(),
+            [
+                "--config",
+                c0.as_str(),
+                "--config",
+                c1.as_str(),
+                "keyring",
+                "get",
+                "https://x/simple/",
+                "aws"
+            ]
+        );
+        // Logging in again from elsewhere follows that config; relative paths are made
+        // absolute; a name that would break the shim's lines is refused.
+        let cwd = std::env::current_dir().unwrap();
+        apply(
+            &login(&dir, &exe, &[PathBuf::from("rel.yml")], &rec)
+                .unwrap()
+                .unwrap(),
+        );
+        let text = fs::read_to_string(&shim).unwrap();
+        assert!(
+            text.contains(&format!(
+                "--config '{}' keyring",
+                cwd.join("rel.yml").display()
+            )),
+            "{text}"
+        );
+        let e = login(&dir, &exe, &[PathBuf::from("/a\n# artoken-login: x")], &rec).unwrap_err();
+        assert!(e.contains("line break"), "{e}");
+        assert_eq!(fs::read_to_string(&shim).unwrap(), text);
     }
 }
