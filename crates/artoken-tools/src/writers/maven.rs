@@ -165,6 +165,43 @@ fn refresh_mirror(mut d: Doc, b: &Block, name: &str, url: &str) -> Result<String
     Ok(out)
 }
 
+/// The mirror's URL for `--serve URL`: the proxy's base (`http://127.0.0.1:7353`, as `serve`
+/// prints it on its first line) gets `NAME/`; a URL that already ends with `/NAME/` (the
+/// repository line `serve` prints) is taken as it is. http(s) only, and nothing secret: no
+/// user or password, query or fragment (the file holds no credential).
+pub fn serve_url(url: &str, name: &str) -> Result<String, String> {
+    let bad = |why: &str| format!("--serve {url:?}: {why}");
+    let mut u = url::Url::parse(url.trim()).map_err(|e| {
+        bad(&format!(
+            "not a URL ({e}); give artoken serve's address, like http://127.0.0.1:7353"
+        ))
+    })?;
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+        return Err(bad(
+            "not an http(s) URL with a host, like http://127.0.0.1:7353",
+        ));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(bad(
+            "holds a user or password; settings.xml gets no credential (the proxy adds the token)",
+        ));
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(bad(
+            "has a query or fragment; give artoken serve's address, like http://127.0.0.1:7353",
+        ));
+    }
+    let path = u.path().trim_end_matches('/').to_string();
+    let last = path.rsplit('/').next().unwrap_or("");
+    let path = if last == name {
+        format!("{path}/")
+    } else {
+        format!("{path}/{name}/")
+    };
+    u.set_path(&path);
+    Ok(u.to_string())
+}
+
 /// `login maven --serve`: a `<mirror>` with id `name` that sends every repository's requests
 /// to `url` (`http://127.0.0.1:7353/NAME/`, where `artoken serve` runs), in `<mirrors>`. A
 /// `<server>` artoken wrote for `name` goes: no token stays in the file. Refused when a mirror
@@ -283,6 +320,93 @@ mod tests {
         assert!(e.contains("not <settings>"), "{e}");
     }
 
+    const URL: &str = "http://127.0.0.1:7353/a/";
+
+    #[test]
+    fn serve_urls_take_the_base_or_the_printed_repository_line() {
+        for (given, want) in [
+            ("http://127.0.0.1:7353", URL),
+            ("http://127.0.0.1:7353/", URL),
+            ("http://127.0.0.1:7353/a/", URL),
+            ("http://127.0.0.1:7353/a", URL),
+            (
+                "https://proxy.example/artoken",
+                "https://proxy.example/artoken/a/",
+            ),
+        ] {
+            assert_eq!(serve_url(given, "a").unwrap(), want, "{given}");
+        }
+        for (bad, why) in [
+            ("127.0.0.1:7353", "not a URL"),
+            ("ftp://h/", "http(s)"),
+            ("http://aws:secret@h/", "user or password"),
+            ("http://h/?t=1", "query"),
+            ("nope", "not a URL"),
+        ] {
+            let e = serve_url(bad, "a").unwrap_err();
+            assert!(
+                e.starts_with("--serve ") && e.contains(why) && e.lines().count() == 1,
+                "{bad}: {e}"
+            );
+            assert!(!e.contains("secret@"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_mirror_holds_no_token_and_logout_gives_the_file_back() {
+        for t in [
+            "",
+            SETTINGS,
+            &SETTINGS.replace('\n', "\r\n"),
+            "<settings>\n  <mirrors>\n    <mirror><id>c</id><mirrorOf>central</mirrorOf><url>file:///r</url></mirror>\n  </mirrors>\n</settings>\n",
+        ] {
+            let once = login_mirror(t, "a", URL).unwrap();
+            xml::elements(&once).unwrap();
+            assert!(once.contains(&format!("<url>{URL}</url>")), "{once}");
+            assert!(once.contains("<mirrorOf>*</mirrorOf>"), "{once}");
+            assert!(!once.contains("<password>"), "{once}");
+            assert_eq!(login_mirror(&once, "a", URL).unwrap(), once);
+            let moved = login_mirror(&once, "a", "http://127.0.0.1:9/a/").unwrap();
+            assert_eq!(moved.replace("127.0.0.1:9/", "127.0.0.1:7353/"), once);
+            assert_eq!(logout(&once, "a").unwrap(), t);
+        }
+    }
+
+    #[test]
+    fn serve_and_token_logins_replace_each_other() {
+        let server = login(SETTINGS, "a", "TKNONE").unwrap();
+        let mirror = login_mirror(&server, "a", URL).unwrap();
+        assert!(!mirror.contains("TKNONE"), "the token stayed:\n{mirror}");
+        assert_eq!(mirror, login_mirror(SETTINGS, "a", URL).unwrap());
+        let back = login(&mirror, "a", "TKNONE").unwrap();
+        assert_eq!(back, server);
+        assert_eq!(logout(&back, "a").unwrap(), SETTINGS);
+        // Another repository's server stays beside the mirror.
+        let both = login_mirror(&login(SETTINGS, "b", "TKNONE").unwrap(), "a", URL).unwrap();
+        assert!(both.contains("<password>TKNONE</password>"), "{both}");
+        assert_eq!(logout(&logout(&both, "a").unwrap(), "b").unwrap(), SETTINGS);
+    }
+
+    #[test]
+    fn a_users_mirror_that_would_win_is_refused() {
+        for (mirror_of, id) in [("*", "all"), ("external:*", "ext"), ("*,!x", "most")] {
+            let t = format!(
+                "<settings>\n  <mirrors>\n    <mirror>\n      <id>{id}</id>\n      <mirrorOf>{mirror_of}</mirrorOf>\n      <url>https://m/</url>\n    </mirror>\n  </mirrors>\n</settings>\n"
+            );
+            let e = login_mirror(&t, "a", URL).unwrap_err();
+            assert!(
+                e.starts_with("line 3: ") && e.contains(id) && e.lines().count() == 1,
+                "{e}"
+            );
+        }
+        let t = "<settings>\n  <mirrors>\n    <mirror><id>a</id><mirrorOf>central</mirrorOf><url>https://m/</url></mirror>\n  </mirrors>\n</settings>\n";
+        assert!(
+            login_mirror(t, "a", URL)
+                .unwrap_err()
+                .contains("<id>a</id>")
+        );
+    }
+
     proptest! {
         #[test]
         fn logout_undoes_login(text in xml::tests::arb_xml("settings")) {
@@ -290,6 +414,16 @@ mod tests {
             xml::elements(&once).unwrap();
             prop_assert_eq!(logout(&once, "a").unwrap(), text.clone());
             prop_assert_eq!(login(&once, "a", "TKNTWO").unwrap().replace("TKNTWO", "TKNONE"), once);
+        }
+
+        #[test]
+        fn logout_undoes_a_mirror(text in xml::tests::arb_xml("settings")) {
+            // A generated file may hold a mirror of every repository already: then it is refused.
+            if let Ok(once) = login_mirror(&text, "a", URL) {
+                xml::elements(&once).unwrap();
+                prop_assert_eq!(logout(&once, "a").unwrap(), text.clone());
+                prop_assert_eq!(login_mirror(&once, "a", URL).unwrap(), once);
+            }
         }
     }
 }

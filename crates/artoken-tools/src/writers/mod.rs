@@ -14,6 +14,7 @@ pub mod cargo;
 pub mod diff;
 pub mod dotenv;
 pub mod fsio;
+pub mod gradle_init;
 #[cfg(test)]
 mod hand_edits;
 pub mod helper;

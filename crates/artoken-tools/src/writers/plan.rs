@@ -7,8 +7,8 @@ use super::lines::{HASH, Style, XML};
 use super::restore;
 use super::tool::Tool;
 use super::{
-    bun, cargo, diff, dotenv, fsio, helper, maven, netrc, npmrc, nuget, pip, pipfile, poetry,
-    properties, pypirc, uv, yarnrc,
+    bun, cargo, diff, dotenv, fsio, gradle_init, helper, maven, netrc, npmrc, nuget, pip, pipfile,
+    poetry, properties, pypirc, uv, yarnrc,
 };
 
 /// What went wrong: a flag, or a file (named, with the flag that chose it).
@@ -37,6 +37,11 @@ pub struct Options {
     pub helper: Option<Helper>,
     /// yarn: yarn 1's .npmrc (with `always-auth`) instead of yarn berry's .yarnrc.yml.
     pub classic: bool,
+    /// maven: a `<mirror>` to `artoken serve` at this URL instead of a token.
+    pub serve: Option<String>,
+    /// gradle: an init script that runs this artoken (`artoken token`) instead of
+    /// gradle.properties with a token.
+    pub init_script: Option<Helper>,
 }
 
 /// The artoken a tool's helper setting runs.
@@ -184,6 +189,16 @@ pub fn check(tool: Tool, o: &Options, logout: bool) -> Result<Option<String>, Wr
             "--env-file: with --helper uv asks artoken for the token, so there are no variables to write",
         ));
     }
+    if o.serve.is_some() && tool != Tool::Maven {
+        return Err(usage(format!(
+            "--serve: only maven gets a mirror to `artoken serve`, not {tool} (the others take serve's URL as their index or registry)"
+        )));
+    }
+    if o.init_script.is_some() && tool != Tool::Gradle {
+        return Err(usage(format!(
+            "--init-script: only gradle runs init scripts, not {tool}"
+        )));
+    }
     if o.classic && tool != Tool::Yarn {
         return Err(usage(format!(
             "--classic: only yarn has a classic version, not {tool}"
@@ -233,6 +248,25 @@ impl Files<'_> {
             Some(p) if p.is_absolute() => Ok(p),
             _ => Ok(self.home()?.join(".config")),
         }
+    }
+
+    /// `login gradle --init-script`: `$GRADLE_USER_HOME/init.d/artoken-NAME.gradle` (or --file).
+    fn gradle_init(
+        &self,
+        o: &Options,
+        name: &str,
+    ) -> Result<(PathBuf, Option<&'static str>), WriteError> {
+        if let Some(f) = &o.file {
+            return Ok((self.abs(f), Some("--file")));
+        }
+        let home = match self.var("GRADLE_USER_HOME") {
+            Some(h) => h,
+            None => self.home()?.join(".gradle"),
+        };
+        Ok((
+            home.join("init.d").join(format!("artoken-{name}.gradle")),
+            None,
+        ))
     }
 
     fn abs(&self, p: &Path) -> PathBuf {
@@ -397,9 +431,13 @@ pub fn login(
         t.token
             .ok_or_else(|| usage(format!("login {tool} needs a token")))
     };
-    let (main, flag) = files.main(tool, o)?;
+    let (main, flag) = match o.init_script {
+        Some(_) => files.gradle_init(o, name)?,
+        None => files.main(tool, o)?,
+    };
     let mut plan = Plan::default();
-    let f = open(main, flag, main_holds_token(tool))?;
+    let no_token = o.serve.is_some() || o.init_script.is_some();
+    let f = open(main, flag, main_holds_token(tool) && !no_token)?;
     let change = match tool {
         Tool::Pip if o.helper.is_some() => {
             let url = helper::with_user(&simple).map_err(usage)?;
@@ -474,9 +512,19 @@ pub fn login(
                 scope.as_deref(),
             )
         })?,
+        Tool::Maven if o.serve.is_some() => {
+            let url =
+                maven::serve_url(o.serve.as_deref().unwrap_or_default(), name).map_err(usage)?;
+            edit(f, |s| maven::login_mirror(s, name, &url))?
+        }
         Tool::Maven => edit(f, |s| {
             maven::login(s, name, token().map_err(|e| e.to_string())?)
         })?,
+        Tool::Gradle if o.init_script.is_some() => {
+            let h = o.init_script.clone().unwrap_or_default();
+            let command = gradle_init::command(&h.exe, &h.config, name).map_err(usage)?;
+            edit(f, |s| gradle_init::login(s, name, &base, &command))?
+        }
         Tool::Gradle => edit(f, |s| {
             properties::login(s, name, &base, token().map_err(|e| e.to_string())?)
         })?,
@@ -503,12 +551,12 @@ pub fn login(
             .push(edit(f, |s| dotenv::login(s, name, &vars))?);
     }
     for (i, c) in plan.changes.iter_mut().enumerate() {
-        if let Some(s) = style(tool, i) {
+        if let Some(s) = style(tool, i).filter(|_| o.init_script.is_none()) {
             restore::after_login(c, s);
         }
     }
-    if let (Tool::Pip | Tool::Uv, Some(h)) = (tool, &o.helper) {
-        keyring_shim(&mut plan, &files, tool, name, Some(h))?;
+    if let Some(h) = o.helper.as_ref().filter(|_| tool != Tool::Pnpm) {
+        keyring_shim(&mut plan, &files, tool, name, Some(&h.exe))?;
     }
     Ok(plan)
 }
@@ -521,12 +569,12 @@ fn keyring_shim(
     files: &Files<'_>,
     tool: Tool,
     name: &str,
-    helper: Option<&Helper>,
+    exe: Option<&Path>,
 ) -> Result<(), WriteError> {
     let Some(main) = plan.changes.first().map(|c| c.path.clone()) else {
         return Ok(());
     };
-    let home = match (files.home(), helper) {
+    let home = match (files.home(), exe) {
         (Ok(h), _) => h,
         (Err(_), None) => return Ok(()),
         (Err(_), Some(_)) => {
@@ -537,12 +585,12 @@ fn keyring_shim(
     };
     let dir = helper::shim_dir(&home);
     let rec = helper::record(tool.name(), name, &main).map_err(usage)?;
-    let change = match helper {
-        Some(h) => helper::login(&dir, &h.exe, &h.config, &rec),
+    let change = match exe {
+        Some(exe) => helper::login(&dir, exe, &rec),
         None => helper::logout(&dir, &rec),
     }
     .map_err(usage)?;
-    if helper.is_some() {
+    if exe.is_some() {
         let path = (files.ctx.env)("PATH").unwrap_or_default();
         plan.notes.extend(helper::path_notes(&dir, &path));
     }
@@ -567,9 +615,16 @@ fn style(tool: Tool, i: usize) -> Option<Style> {
 pub fn logout(tool: Tool, name: &str, o: &Options, ctx: &Context<'_>) -> Result<Plan, WriteError> {
     check(tool, o, true)?;
     let files = Files { ctx };
-    let (main, flag) = files.main(tool, o)?;
+    let (main, flag) = match o.init_script {
+        Some(_) => files.gradle_init(o, name)?,
+        None => files.main(tool, o)?,
+    };
     let mut plan = Plan::default();
-    let f = open(main, flag, main_holds_token(tool))?;
+    let f = open(
+        main,
+        flag,
+        main_holds_token(tool) && o.init_script.is_none(),
+    )?;
     let remove: fn(&str, &str) -> Result<String, String> = match tool {
         Tool::Pip => pip::logout,
         Tool::Uv => uv::logout,
@@ -581,6 +636,7 @@ pub fn logout(tool: Tool, name: &str, o: &Options, ctx: &Context<'_>) -> Result<
         Tool::Yarn => yarnrc::logout,
         Tool::Bun => bun::logout,
         Tool::Maven => maven::logout,
+        Tool::Gradle if o.init_script.is_some() => gradle_init::logout,
         Tool::Gradle => properties::logout,
         Tool::Nuget | Tool::Dotnet => nuget::logout,
         Tool::Cargo => cargo::logout,
@@ -597,7 +653,7 @@ pub fn logout(tool: Tool, name: &str, o: &Options, ctx: &Context<'_>) -> Result<
         plan.changes.push(edit(f, |s| dotenv::logout(s, name))?);
     }
     for (i, c) in plan.changes.iter_mut().enumerate() {
-        if let Some(s) = style(tool, i) {
+        if let Some(s) = style(tool, i).filter(|_| o.init_script.is_none()) {
             restore::after_logout(c, s);
         }
     }

@@ -44,6 +44,12 @@ pub struct LoginArgs {
     /// yarn: configure yarn 1 (~/.npmrc with always-auth) instead of yarn berry (~/.yarnrc.yml)
     #[arg(long)]
     pub classic: bool,
+    /// maven: a settings.xml <mirror> to `artoken serve` at URL (its address, e.g. http://127.0.0.1:7353) instead of a token
+    #[arg(long, value_name = "URL")]
+    pub serve: Option<String>,
+    /// gradle: ~/.gradle/init.d/artoken-REPO.gradle, which asks `artoken token` each build, instead of a token in gradle.properties
+    #[arg(long)]
+    pub init_script: bool,
     /// Show the change as a diff (tokens as ***) and write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -70,6 +76,9 @@ pub struct LogoutArgs {
     /// yarn: yarn 1's ~/.npmrc, as `login yarn --classic` wrote it
     #[arg(long)]
     pub classic: bool,
+    /// gradle: the init script `login gradle --init-script` wrote
+    #[arg(long)]
+    pub init_script: bool,
     /// Show the change as a diff and write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -105,6 +114,8 @@ pub fn login(global: &Global, args: LoginArgs) -> Result<ExitCode> {
         env_file: args.env_file.clone(),
         helper: args.helper.then(writers::Helper::default),
         classic: args.classic,
+        serve: args.serve.clone(),
+        init_script: args.init_script.then(writers::Helper::default),
     };
     // Flag mistakes are reported before any AWS call.
     writers::plan::check(tool, &opts, false)?;
@@ -112,6 +123,12 @@ pub fn login(global: &Global, args: LoginArgs) -> Result<ExitCode> {
     if args.helper {
         // The helper reads the files read now, so it decides the same wherever pnpm runs.
         opts.helper = Some(writers::Helper {
+            exe: artoken_exe()?,
+            config: app.config.sources.clone(),
+        });
+    }
+    if args.init_script {
+        opts.init_script = Some(writers::Helper {
             exe: artoken_exe()?,
             config: app.config.sources.clone(),
         });
@@ -129,7 +146,11 @@ pub fn login(global: &Global, args: LoginArgs) -> Result<ExitCode> {
     let endpoint = app
         .block_on(app.provider.endpoint(spec))
         .with_context(|| format!("cannot get the endpoint of repository {}", spec.name))?;
-    let token = if tool.needs_token() && opts.helper.is_none() {
+    let token = if tool.needs_token()
+        && opts.helper.is_none()
+        && opts.serve.is_none()
+        && opts.init_script.is_none()
+    {
         Some(
             app.block_on(app.provider.token(spec))
                 .with_context(|| format!("cannot get a token for repository {}", spec.name))?,
@@ -198,6 +219,7 @@ pub fn logout(global: &Global, args: LogoutArgs) -> Result<ExitCode> {
         site: args.site,
         env_file: args.env_file.clone(),
         classic: args.classic,
+        init_script: args.init_script.then(writers::Helper::default),
         ..Options::default()
     };
     writers::plan::check(tool, &opts, true)?;
