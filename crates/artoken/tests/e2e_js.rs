@@ -291,8 +291,9 @@ impl Drop for Serve {
 
 #[test]
 fn npm_pnpm_yarn_yarn_berry_and_bun_install_through_serve_across_a_token_expiry() {
-    // 6-second tokens: the proxy puts one with more than 2 s left on each request.
-    let env = setup_js(Some(6));
+    // 5-second tokens: the proxy puts one with about 2 s left or more on each request (one
+    // request takes milliseconds).
+    let env = setup_js(Some(5));
     let serve = Serve::start(&env);
     let start = Instant::now();
     // Round after round of every client, each from a new project with new caches, until the
@@ -565,9 +566,10 @@ fn login_pnpm_helper_writes_no_token_and_the_helper_answers_from_the_cache_for_t
 
 #[test]
 fn pnpm_installs_with_the_token_helper_across_a_token_expiry() {
-    // 12-second tokens: artoken replaces its cached one with 6 s left (half its life), and
-    // pnpm keeps what the helper printed for its whole run, so a run may take 5 s.
-    let env = setup_js(Some(12));
+    // 10-second tokens: artoken replaces its cached one with 5 s left (half its life), and
+    // pnpm keeps what the helper printed for its whole run, so a run may take 4 s (one takes
+    // under a second here).
+    let env = setup_js(Some(10));
     env.ok(&["login", "pnpm", "--helper", "js"]);
     let start = Instant::now();
     let mut runs = 0;
@@ -624,8 +626,8 @@ fn pnpm_installs_with_the_token_helper_across_a_token_expiry() {
 
 #[test]
 fn bun_installs_under_artoken_exec_with_the_token_from_the_environment_across_an_expiry() {
-    // 12-second tokens: `artoken exec` hands bun one with more than 5 s left.
-    let env = setup_js(Some(12));
+    // 10-second tokens: `artoken exec` hands bun one with more than 4 s left.
+    let env = setup_js(Some(10));
     env.ok(&["login", "bun", "js"]);
     let bunfig = env.sb.config_home().join(".bunfig.toml");
     let written = std::fs::read_to_string(&bunfig).unwrap();
