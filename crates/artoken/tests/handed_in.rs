@@ -423,6 +423,22 @@ fn precedence_flag_then_token_file_variable_then_token_variable_then_config() {
     let mut cfg_only = artoken(&env);
     cfg_only.env("ARTOKEN_TOKEN", "").args(["token", "handed"]);
     assert_eq!(token(&mut cfg_only), "tok-config");
+    // CODEARTIFACT_AUTH_TOKEN (which artoken sets for its children) is never read.
+    let mut inherited = artoken(&env);
+    inherited
+        .env("CODEARTIFACT_AUTH_TOKEN", "tok-inherited")
+        .args(["token", "handed"]);
+    assert_eq!(token(&mut inherited), "tok-config");
+    let out = testkit::run(
+        artoken(&env)
+            .env("CODEARTIFACT_AUTH_TOKEN", "tok-inherited")
+            .args(["token", "demo"]),
+    );
+    assert!(
+        !out.status.success(),
+        "fetched, not inherited: {}",
+        text(&out)
+    );
     // The endpoint comes from config (owner, region, repository) under the endpoint override.
     let url = token(artoken(&env).args(["url", "handed", "--tool", "endpoint"]));
     assert_eq!(url, env.endpoint());
