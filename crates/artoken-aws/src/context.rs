@@ -2,6 +2,9 @@
 //! the core's SdkConfig (the repository's profile, role and region), and a repository's token and
 //! index URL.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use artoken_core::cache::CachedToken;
 use artoken_core::source::now;
 use artoken_core::{Format, Provider, ProviderError, RepositorySpec, TokenDuration};
@@ -61,6 +64,11 @@ pub struct Aws<'a> {
     pub endpoints: Endpoints,
     /// `--region` for S3 and Glue (else the repository's region).
     pub region: Option<String>,
+    /// The tokens fetched anew in this round (by repository name), handed to the round's
+    /// other targets of the same repository even when they do not last `min_validity` (the
+    /// caller's role session can cap a token's life below it): one fetch per repository and
+    /// round, and every target of a round holds the same token.
+    fetched: Mutex<HashMap<String, CachedToken>>,
 }
 
 impl<'a> Aws<'a> {
@@ -69,7 +77,17 @@ impl<'a> Aws<'a> {
             provider,
             endpoints,
             region: None,
+            fetched: Mutex::default(),
         }
+    }
+
+    /// Starts a new round of refreshes: tokens fetched in the last one are no longer taken
+    /// for new (see [`Aws::token`]).
+    pub fn new_round(&self) {
+        self.fetched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     async fn sdk_config(&self, spec: &RepositorySpec) -> Result<SdkConfig, AwsError> {
@@ -163,9 +181,28 @@ impl<'a> Aws<'a> {
         if token.seconds_left(now()) >= min_validity as i64 {
             return Ok(token);
         }
+        // Fetched anew in this round already: as long-lived as another would be.
+        let known = self
+            .fetched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&spec.name)
+            .filter(|t| t.token.expose() == token.token.expose())
+            .cloned();
+        if let Some(t) = known {
+            return Ok(t);
+        }
         let mut settings = self.provider.settings().clone();
         settings.force_refresh = true;
-        Provider::new(settings).token(spec).await.map_err(token_err)
+        let fresh = Provider::new(settings)
+            .token(spec)
+            .await
+            .map_err(token_err)?;
+        self.fetched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(spec.name.clone(), fresh.clone());
+        Ok(fresh)
     }
 
     /// The repository's endpoint and a token with at least `min_validity` seconds left

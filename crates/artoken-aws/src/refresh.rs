@@ -283,9 +283,11 @@ async fn refresh_store(
     Ok((u.value || u.written, (u.written, u.attempts), expires_at))
 }
 
-/// Refreshes every job, in order: the one runner `artoken refresh` and the Lambda share, so
+/// Refreshes every job, in order (a token fetched anew serves the whole round, see
+/// [`Aws::token`]): the one runner `artoken refresh` and the Lambda share, so
 /// they report alike (see [`Round`]).
 pub async fn refresh_all(aws: &Aws<'_>, config: &Config, jobs: &[Job], options: Options) -> Round {
+    aws.new_round();
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
         let r = refresh_one(aws, config, job, options).await;

@@ -5,6 +5,7 @@
 //! in between, everything starts over from a fresh read.
 
 use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::AwsError;
@@ -213,15 +214,14 @@ async fn read(client: &Client, id: &str) -> Result<Current, AwsError> {
 }
 
 /// [`classify`], with a missing secret said plainly.
-fn not_found<E, R>(
-    e: SdkError<E, R>,
+fn not_found<E>(
+    e: SdkError<E, HttpResponse>,
     target: &str,
     action: &'static str,
     secrets: &[&str],
 ) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     if e.code() == Some("ResourceNotFoundException") {
         return AwsError::Invalid(format!(

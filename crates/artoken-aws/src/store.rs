@@ -1,10 +1,10 @@
 //! A secret store target's value: the token (or index URL) as the whole value, or spliced into
 //! one key of a JSON object whose other bytes stay as they were; and the stores' errors.
 
-use std::fmt;
 use std::ops::Range;
 
 use artoken_core::config::targets::{StoreValue, ValueKind};
+use aws_sdk_ssm::config::http::HttpResponse;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use serde_json::Value;
 
@@ -236,23 +236,36 @@ fn skip_value(b: &[u8], mut i: usize) -> Option<usize> {
 /// A Secrets Manager or SSM error in words, naming the target; `action` is the IAM action of
 /// the call (`ssm:PutParameter`). `secrets` (the token, the value written) are cut out of any
 /// message AWS sends back, on top of the usual redaction.
-pub(crate) fn classify<E, R>(
-    err: SdkError<E, R>,
+pub(crate) fn classify<E>(
+    err: SdkError<E, HttpResponse>,
     target: &str,
     action: &'static str,
     secrets: &[&str],
 ) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug + Send + Sync + 'static,
 {
     let operation = action.split_once(':').map_or(action, |(_, op)| op);
     let scrub = |s: &str| artoken_core::redact::redact_known(s, secrets).into_owned();
     let target = target.to_string();
-    if let SdkError::ServiceError(se) = &err {
-        let e = se.err();
-        let message = scrub(e.message().unwrap_or(""));
-        let code = e.code().unwrap_or("");
+    if let Some(raw) = err.raw_response() {
+        let (meta_code, meta_message) = match &err {
+            SdkError::ServiceError(se) => (se.err().code(), se.err().message()),
+            _ => (None, None),
+        };
+        // An answer whose body is not the JSON these services send (an XML or HTML error
+        // page from a proxy or an emulator) leaves the SDK without a code or message (or
+        // makes it a response error): the `x-amzn-ErrorType` header or the XML's `<Code>`
+        // and `<Message>` still say what happened.
+        let body = raw.body().bytes().unwrap_or_default();
+        let xml_code = xml_field(body, "Code");
+        let code = meta_code
+            .or_else(|| raw.headers().get("x-amzn-errortype").map(error_code))
+            .unwrap_or(&xml_code);
+        let message = match meta_message {
+            Some(m) => scrub(m),
+            None => scrub(&xml_field(body, "Message")),
+        };
         match code {
             "AccessDeniedException" | "AccessDenied" => {
                 return AwsError::StoreDenied {
@@ -303,6 +316,32 @@ where
         operation,
         detail: scrub(&one_line(&err)),
     }
+}
+
+/// An `x-amzn-ErrorType` value's code: `AccessDeniedException` of
+/// `aws.protocols#AccessDeniedException:http://...`.
+fn error_code(header: &str) -> &str {
+    let code = header.split(':').next().unwrap_or(header);
+    code.rsplit('#').next().unwrap_or(code)
+}
+
+/// The text of the first `<TAG>` of an XML error body, on one line and at most 300 characters
+/// (it comes from the network); empty when there is none.
+fn xml_field(body: &[u8], tag: &str) -> String {
+    let text = String::from_utf8_lossy(body);
+    let Some((_, rest)) = text.split_once(&format!("<{tag}>")) else {
+        return String::new();
+    };
+    let inner = rest
+        .split_once(&format!("</{tag}>"))
+        .map_or(rest, |(m, _)| m);
+    inner
+        .chars()
+        .take(300)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 /// `kms:Decrypt` when AWS's message says the denial was KMS's.
@@ -378,7 +417,7 @@ mod tests {
         }
         assert_eq!(
             edit(Some(" { } "), &how, TOKEN).unwrap().unwrap(),
-            format!(" {{\"token\":\"{TOKEN}\"}} ")
+            format!(" {{\"token\":\"{TOKEN}\" }} ")
         );
         // A key given twice: both get the token (JSON readers differ on which one wins).
         assert_eq!(
@@ -427,6 +466,28 @@ mod tests {
             assert_eq!(e, want);
             assert!(!e.contains("s3cr3t"));
         }
+    }
+
+    #[test]
+    fn an_error_without_a_json_body_is_read_from_its_header_and_xml() {
+        assert_eq!(
+            error_code("aws.protocols#AccessDeniedException:http://internal.amazon.com/"),
+            "AccessDeniedException"
+        );
+        assert_eq!(error_code("AccessDenied"), "AccessDenied");
+        let xml = b"<?xml version=\"1.0\"?><ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: u is not\nauthorized</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(xml_field(xml, "Message"), "User: u is not authorized");
+        assert_eq!(xml_field(xml, "Code"), "AccessDenied");
+        assert_eq!(xml_field(b"<html>proxy</html>", "Message"), "");
+        assert_eq!(xml_field(&[b'<', b'M'].repeat(2), "Message").len(), 0);
+        assert_eq!(
+            xml_field(
+                format!("<Message>{}", "x".repeat(1000)).as_bytes(),
+                "Message"
+            )
+            .len(),
+            300
+        );
     }
 
     #[test]

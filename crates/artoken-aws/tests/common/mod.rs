@@ -1,5 +1,5 @@
-//! Shared set-up: moto (S3, Glue) and the CodeArtifact emulator, a config naming the emulator's
-//! repository, and a provider whose S3/Glue clients go to moto.
+//! Shared set-up: moto (S3, Glue, Secrets Manager, SSM) and the CodeArtifact emulator, a config
+//! naming the emulator's repository, and a provider whose AWS clients go to moto.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -29,6 +29,8 @@ pub fn aws_env() {
                 "AWS_ENDPOINT_URL",
                 "AWS_ENDPOINT_URL_S3",
                 "AWS_ENDPOINT_URL_GLUE",
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+                "AWS_ENDPOINT_URL_SSM",
                 "AWS_SESSION_TOKEN",
             ] {
                 std::env::remove_var(k);
@@ -134,6 +136,24 @@ impl World {
             .load()
             .await;
         aws_sdk_glue::Client::new(&conf)
+    }
+
+    /// A Secrets Manager client on moto, for setting up and checking (not artoken's own).
+    pub async fn secretsmanager(&self) -> aws_sdk_secretsmanager::Client {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.moto.url())
+            .load()
+            .await;
+        aws_sdk_secretsmanager::Client::new(&conf)
+    }
+
+    /// An SSM client on moto, likewise.
+    pub async fn ssm(&self) -> aws_sdk_ssm::Client {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.moto.url())
+            .load()
+            .await;
+        aws_sdk_ssm::Client::new(&conf)
     }
 
     pub async fn put(&self, bucket: &str, key: &str, body: &[u8]) {
