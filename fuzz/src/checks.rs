@@ -620,14 +620,20 @@ pub fn requirements_file(data: &[u8]) {
             before.contains("-i") || before.contains("index-url"),
             "line {n} changed but has no index option: {before:?}"
         );
-        let ours = format!("aws:{T1}@{host}{path}");
         assert!(
-            after.contains(&ours),
+            after.contains(&format!("aws:{T1}@")),
+            "line {n} does not hold the token"
+        );
+        // Host names are case-insensitive (the line keeps the user's spelling): compare lowered.
+        let (before, after) = (before.to_ascii_lowercase(), after.to_ascii_lowercase());
+        let user = format!("aws:{}@", T1.to_ascii_lowercase());
+        assert!(
+            after.contains(&format!("{user}{host}{path}")),
             "line {n} does not point at the repository with the token"
         );
         assert_eq!(
-            without_userinfo(&after.replace(&format!("aws:{T1}@"), ""), host),
-            without_userinfo(before, host),
+            without_userinfo(&after.replace(&user, ""), host),
+            without_userinfo(&before, host),
             "line {n} changed beyond its URL's user info"
         );
     }
