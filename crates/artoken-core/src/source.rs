@@ -173,9 +173,31 @@ impl TokenSource {
         Ok(config)
     }
 
-    fn describe_endpoint(&self, config: &SdkConfig) -> String {
+    /// The repository's `endpoint:` when `--endpoint-url` does not override it.
+    fn spec_endpoint<'s>(&self, spec: &'s RepositorySpec) -> Option<&'s str> {
+        spec.endpoint
+            .as_deref()
+            .filter(|_| self.endpoint_override.is_none())
+    }
+
+    /// The CodeArtifact client for a spec: its `endpoint:` (a VPC interface endpoint) applies
+    /// to CodeArtifact alone, never to STS or the credential providers.
+    fn codeartifact(
+        &self,
+        config: &SdkConfig,
+        spec: &RepositorySpec,
+    ) -> aws_sdk_codeartifact::Client {
+        let mut conf = aws_sdk_codeartifact::config::Builder::from(config);
+        if let Some(e) = self.spec_endpoint(spec) {
+            conf = conf.endpoint_url(e);
+        }
+        aws_sdk_codeartifact::Client::from_conf(conf.build())
+    }
+
+    fn describe_endpoint(&self, config: &SdkConfig, spec: &RepositorySpec) -> String {
         self.endpoint_override
             .clone()
+            .or_else(|| self.spec_endpoint(spec).map(str::to_string))
             .or_else(|| config.endpoint_url().map(str::to_string))
             .unwrap_or_else(|| {
                 format!(
@@ -189,7 +211,7 @@ impl TokenSource {
     /// AWS's clock is estimated from the `Date` of the answer and kept with the token.
     pub async fn fetch_token(&self, spec: &RepositorySpec) -> Result<CachedToken, SourceError> {
         let config = self.sdk_config(spec).await?;
-        let client = aws_sdk_codeartifact::Client::new(&config);
+        let client = self.codeartifact(&config, spec);
         let fetched_at = now();
         let clock = AnswerClock::default();
         let out = client
@@ -205,7 +227,7 @@ impl TokenSource {
                 classify(
                     e,
                     spec,
-                    &self.describe_endpoint(&config),
+                    &self.describe_endpoint(&config, spec),
                     "GetAuthorizationToken",
                 )
             })?;
@@ -251,7 +273,7 @@ impl TokenSource {
             });
         };
         let config = self.sdk_config(spec).await?;
-        let client = aws_sdk_codeartifact::Client::new(&config);
+        let client = self.codeartifact(&config, spec);
         let out = client
             .get_repository_endpoint()
             .domain(&spec.domain)
@@ -264,7 +286,7 @@ impl TokenSource {
                 classify(
                     e,
                     spec,
-                    &self.describe_endpoint(&config),
+                    &self.describe_endpoint(&config, spec),
                     "GetRepositoryEndpoint",
                 )
             })?;
@@ -284,7 +306,7 @@ impl TokenSource {
         let config = self.sdk_config(spec).await?;
         let client = aws_sdk_sts::Client::new(&config);
         let out = client.get_caller_identity().send().await.map_err(|e| {
-            let endpoint = self.describe_endpoint(&config);
+            let endpoint = self.describe_endpoint(&config, spec);
             classify(e, spec, &endpoint, "GetCallerIdentity")
         })?;
         Ok(CallerIdentity {

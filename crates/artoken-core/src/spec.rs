@@ -178,6 +178,12 @@ pub struct RepositorySpec {
     pub duration: TokenDuration,
     /// `token_file:`: the token is read from this file, never fetched (see [`crate::handed`]).
     pub token_file: Option<std::path::PathBuf>,
+    /// `endpoint:`: where this repository's CodeArtifact API calls go (a VPC interface
+    /// endpoint); `--endpoint-url` still wins.
+    pub endpoint: Option<String>,
+    /// `repository_endpoint:`: the `codeartifact.repositories` VPC endpoint whose URLs the
+    /// helpers answer for (only when configured).
+    pub repository_endpoint: Option<String>,
 }
 
 impl RepositorySpec {
@@ -194,6 +200,8 @@ impl RepositorySpec {
             role_arn: None,
             duration: TokenDuration::default(),
             token_file: None,
+            endpoint: None,
+            repository_endpoint: None,
         }
     }
 }

@@ -7,6 +7,11 @@
 //!   `{domain}-{owner}.d.codeartifact.{region}.amazonaws.com` (also the dual-stack
 //!   `...{region}.on.aws` and China's `...amazonaws.com.cn`), with any path and no query or
 //!   fragment; a user name in the URL (`aws@`) is only the user, the host decides;
+//! - `https`, the default port and the exact host of a repository's configured
+//!   `repository_endpoint:` (a `codeartifact.repositories` VPC interface endpoint without
+//!   private DNS, `vpce-….d.codeartifact.{region}.vpce.amazonaws.com`), in AWS's path form
+//!   `/{format}/d/{domain}-{owner}/{repo}/…`, for the repositories that name that endpoint
+//!   only: a VPC endpoint host nobody configured gets nothing;
 //! - the emulator's path form, `http://127.0.0.1:PORT/{that host}/{format}/{repo}/...`, only
 //!   when the endpoint override (`--endpoint-url`, `AWS_ENDPOINT_URL_CODEARTIFACT`,
 //!   `AWS_ENDPOINT_URL`) is that same origin (scheme, host, port) and its host is a loopback IP
@@ -43,6 +48,8 @@ pub struct Realm {
     pub repository: Option<String>,
     /// True for the emulator's loopback path form.
     pub emulated: bool,
+    /// True for a VPC endpoint's path form (`host` is then the endpoint's).
+    pub vpce: bool,
 }
 
 /// A URL a client asked about, parsed once, and the CodeArtifact host it names. Whether it
@@ -85,7 +92,13 @@ impl ClientUrl {
             realm.emulated = true;
             realm
         } else if let Host::Domain(d) = host {
-            parse_host(d)?
+            match parse_host(d) {
+                Some(realm) => realm,
+                None => {
+                    let realm = parse_vpce(d, segments)?;
+                    return Some(ClientUrl { url, realm });
+                }
+            }
         } else {
             return None;
         };
@@ -196,10 +209,25 @@ impl Trust {
         )
     }
 
+    /// True when `spec` names the VPC endpoint `host` as its `repository_endpoint`.
+    fn names_vpce(spec: &RepositorySpec, host: &str) -> bool {
+        spec.repository_endpoint
+            .as_deref()
+            .and_then(|e| Url::parse(e).ok())
+            .is_some_and(|u| u.scheme() == "https" && u.host_str() == Some(host))
+    }
+
     /// True when the URL's scheme, host and port may get a token for the host it names.
     fn origin_trusted(&self, asked: &ClientUrl) -> bool {
         let url = &asked.url;
-        if asked.realm.emulated {
+        if asked.realm.vpce {
+            url.scheme() == "https"
+                && url.port_or_known_default() == Some(443)
+                && self
+                    .repositories
+                    .values()
+                    .any(|s| Trust::names_vpce(s, &asked.realm.host))
+        } else if asked.realm.emulated {
             self.emulator
                 .as_ref()
                 .is_some_and(|o| Origin::of(url).as_ref() == Some(o))
@@ -214,6 +242,16 @@ impl Trust {
         if !self.origin_trusted(asked) {
             return None;
         }
+        if asked.realm.vpce {
+            // Only the repositories that name this endpoint.
+            let naming: BTreeMap<String, RepositorySpec> = self
+                .repositories
+                .iter()
+                .filter(|(_, s)| Trust::names_vpce(s, &asked.realm.host))
+                .map(|(n, s)| (n.clone(), s.clone()))
+                .collect();
+            return asked.realm.spec(&naming, self.default.as_deref());
+        }
         asked
             .realm
             .spec(&self.repositories, self.default.as_deref())
@@ -226,6 +264,9 @@ impl Trust {
             return None;
         }
         let spec = self.repositories.get(name)?;
+        if asked.realm.vpce && !Trust::names_vpce(spec, &asked.realm.host) {
+            return None;
+        }
         asked.realm.score(spec, false)?;
         Some(asked.realm.filled(spec))
     }
@@ -260,6 +301,44 @@ fn parse_host(host: &str) -> Option<Realm> {
         format: None,
         repository: None,
         emulated: false,
+        vpce: false,
+    })
+}
+
+/// A `codeartifact.repositories` VPC endpoint's URL, as AWS documents it:
+/// `vpce-….d.codeartifact.{region}.vpce.amazonaws.com[.cn]/{format}/d/{domain}-{owner}/{repo}/…`.
+/// Recognised only; [`Trust`] answers for it only when a repository names that endpoint.
+fn parse_vpce<'a>(host: &str, mut segments: impl Iterator<Item = &'a str>) -> Option<Realm> {
+    let (id, rest) = host.split_once(".d.codeartifact.")?;
+    let region = [".vpce.amazonaws.com", ".vpce.amazonaws.com.cn"]
+        .iter()
+        .find_map(|suffix| rest.strip_suffix(suffix))?;
+    let id_ok = id.strip_prefix("vpce-").is_some_and(|i| {
+        !i.is_empty()
+            && i.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    });
+    if !id_ok || !valid_region(region) {
+        return None;
+    }
+    let format = segments.next()?.parse::<Format>().ok()?;
+    if segments.next()? != "d" {
+        return None;
+    }
+    let (domain, owner) = segments.next()?.rsplit_once('-')?;
+    let repository = segments.next()?;
+    if !valid_domain(domain) || !valid_owner(owner) || !valid_repository(repository) {
+        return None;
+    }
+    Some(Realm {
+        host: host.to_string(),
+        domain: domain.to_string(),
+        owner: owner.to_string(),
+        region: region.to_string(),
+        format: Some(format),
+        repository: Some(repository.to_string()),
+        emulated: false,
+        vpce: true,
     })
 }
 
@@ -745,6 +824,59 @@ mod tests {
         )
         .unwrap();
         assert_eq!(asked.realm().format, Some(Format::Npm));
+    }
+
+    #[test]
+    fn vpc_endpoint_urls_are_read_in_aws_path_form() {
+        let host = "vpce-0abc-xyz1.d.codeartifact.eu-west-1.vpce.amazonaws.com";
+        let asked = ClientUrl::keyring(&format!(
+            "https://{host}/npm/d/corp-111122223333/npm-store/"
+        ))
+        .unwrap();
+        let r = asked.realm();
+        assert!(r.vpce && !r.emulated);
+        assert_eq!(
+            (
+                r.host.as_str(),
+                r.domain.as_str(),
+                r.owner.as_str(),
+                r.region.as_str(),
+                r.format,
+                r.repository.as_deref()
+            ),
+            (
+                host,
+                "corp",
+                "111122223333",
+                "eu-west-1",
+                Some(Format::Npm),
+                Some("npm-store")
+            )
+        );
+        for path in [
+            "/",
+            "/npm/corp-111122223333/npm-store/",
+            "/npm/x/corp-111122223333/npm-store/",
+            "/nope/d/corp-111122223333/npm-store/",
+            "/npm/d/corp-1111/npm-store/",
+            "/npm/d/corp-111122223333/",
+        ] {
+            assert_eq!(
+                ClientUrl::keyring(&format!("https://{host}{path}")),
+                None,
+                "{path}"
+            );
+        }
+        for h in [
+            "vpce-.d.codeartifact.eu-west-1.vpce.amazonaws.com",
+            "vpc-0abc.d.codeartifact.eu-west-1.vpce.amazonaws.com",
+            "vpce-0abc.api.codeartifact.eu-west-1.vpce.amazonaws.com",
+            "vpce-0abc.d.codeartifact.eu-west-1.vpce.amazonaws.com.evil.example",
+            "vpce-0abc.d.codeartifact.west.vpce.amazonaws.com",
+        ] {
+            let u = format!("https://{h}/npm/d/corp-111122223333/npm-store/");
+            assert_eq!(ClientUrl::keyring(&u), None, "{u}");
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ fn config_errors_name_the_file_line_and_key() {
     assert_eq!(
         err(&env, env.artoken().arg("token")),
         format!(
-            "artoken: error: {f}:3: repositories.demo: unknown field `domian`, expected one of `domain`, `owner`, `region`, `repository`, `format`, `profile`, `role_arn`, `duration`"
+            "artoken: error: {f}:3: repositories.demo: unknown field `domian`, expected one of `domain`, `owner`, `region`, `repository`, `format`, `profile`, `role_arn`, `duration`, `token_file`, `endpoint`, `repository_endpoint`"
         )
     );
     write(

@@ -202,3 +202,88 @@ fn serve_upstream_goes_through_the_proxy_unless_no_proxy_covers_it() {
         assert_eq!(p.count(), 0, "NO_PROXY={no}: {:?}", p.seen());
     }
 }
+
+/// The `codeartifact.repositories` VPC endpoint the config names for `demo`.
+const VPCE_REPOS: &str =
+    "vpce-0abc123def4567890-xyz12345.d.codeartifact.eu-west-1.vpce.amazonaws.com";
+
+#[test]
+fn the_keyring_helper_answers_for_the_configured_vpc_endpoint_only() {
+    let env = setup();
+    std::fs::write(
+        env.sb.work().join("artoken.yml"),
+        format!(
+            "default: demo\nrepositories:\n  demo:\n    domain: demo\n    owner: \"111122223333\"\n    repository: pypi-store\n    format: pypi\n    repository_endpoint: https://{VPCE_REPOS}\n"
+        ),
+    )
+    .unwrap();
+    let index = |host: &str| format!("https://{host}/pypi/d/demo-111122223333/pypi-store/simple/");
+    let out = env.run(&["keyring", "get", &index(VPCE_REPOS), "aws"]);
+    assert!(out.status.success(), "{}", testkit::text(&out));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        env.emu.issued_tokens().contains(&token),
+        "the reply is an issued token"
+    );
+    let before = env.tokens_issued();
+    for url in [
+        index(&VPCE_REPOS.replace("xyz12345", "xyz12346")),
+        index(&VPCE_REPOS.replace("0abc123def4567890", "0abc123def4567891")),
+        index(&format!("{VPCE_REPOS}.evil.example")),
+        index(VPCE_REPOS).replace("https://", "http://"),
+        index(VPCE_REPOS).replace("demo-111122223333", "demo-999999999999"),
+    ] {
+        let out = env.run(&["keyring", "get", &url, "aws"]);
+        assert_eq!(out.status.code(), Some(1), "{url}: {}", testkit::text(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{url}");
+    }
+    assert_eq!(
+        env.tokens_issued(),
+        before,
+        "no AWS call for hosts not configured"
+    );
+    // a config without `repository_endpoint`: the configured host itself gets nothing
+    std::fs::write(env.sb.work().join("artoken.yml"), CONFIG).unwrap();
+    let out = env.run(&["keyring", "get", &index(VPCE_REPOS), "aws"]);
+    assert_eq!(out.status.code(), Some(1), "{}", testkit::text(&out));
+}
+
+#[test]
+fn a_repositorys_endpoint_takes_its_api_calls_through_the_proxy_by_connect() {
+    // `endpoint:` (the control plane's VPC endpoint) wins over AWS_ENDPOINT_URL for
+    // CodeArtifact: the call is a CONNECT to that host through HTTPS_PROXY.
+    let p = ConnectProxy::start();
+    p.route(VPCE_API, "127.0.0.1:1".parse().unwrap());
+    let mut env = setup();
+    env.sb.set_env("HTTPS_PROXY", p.url());
+    env.sb.set_env("ARTOKEN_TIMEOUT", "5");
+    std::fs::write(
+        env.sb.work().join("artoken.yml"),
+        format!(
+            "default: demo\nrepositories:\n  demo:\n    domain: demo\n    owner: \"111122223333\"\n    repository: pypi-store\n    endpoint: https://{VPCE_API}\n"
+        ),
+    )
+    .unwrap();
+    let out = env.run(&["token"]);
+    assert!(!out.status.success());
+    let seen = p.seen();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter().all(|s| *s == format!("CONNECT {VPCE_API}:443")),
+        "{seen:?}"
+    );
+    assert_eq!(env.tokens_issued(), 0);
+    // a bad endpoint is one line naming the key
+    std::fs::write(
+        env.sb.work().join("artoken.yml"),
+        "repositories:\n  demo:\n    domain: demo\n    endpoint: http://vpce-x.api.codeartifact.eu-west-1.vpce.amazonaws.com\n",
+    )
+    .unwrap();
+    let out = env.run(&["token"]);
+    assert!(!out.status.success());
+    let err = first_err_line(&out);
+    assert!(
+        err.contains("repositories.demo.endpoint") && err.contains("plain http"),
+        "{err}"
+    );
+}

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::spec::Format;
 
+use super::endpoints;
 use super::error::{ConfigError, InFile, one_line};
 use super::merge::{DraftRepo, EnvDef, EnvDefKind, Layer};
 use super::names;
@@ -15,7 +16,7 @@ use super::targets;
 use super::var_key::{display_names, var_names};
 use super::yaml::{Kind, Node};
 
-const REPOSITORY_FIELDS: [&str; 9] = [
+const REPOSITORY_FIELDS: [&str; 11] = [
     "domain",
     "owner",
     "region",
@@ -25,6 +26,8 @@ const REPOSITORY_FIELDS: [&str; 9] = [
     "role_arn",
     "duration",
     "token_file",
+    "endpoint",
+    "repository_endpoint",
 ];
 const ENV_KINDS: [&str; 4] = ["url", "token", "endpoint", "value"];
 const ENV_FIELDS: [&str; 5] = ["url", "token", "endpoint", "value", "tool"];
@@ -135,6 +138,10 @@ fn repository(
             "repository" => r.repository = checked(f, v, &key, names::repository)?,
             "profile" => r.profile = checked(f, v, &key, names::profile)?,
             "role_arn" => r.role_arn = checked(f, v, &key, names::role_arn)?,
+            "endpoint" => r.endpoint = checked(f, v, &key, endpoints::endpoint)?,
+            "repository_endpoint" => {
+                r.repository_endpoint = checked(f, v, &key, endpoints::repository_endpoint)?
+            }
             "token_file" => r.token_file = checked(f, v, &key, token_file)?,
             "format" => {
                 r.format = slot(f, v, |n| {
@@ -386,7 +393,7 @@ mod tests {
     fn unknown_fields_name_the_key_path_and_line() {
         assert_eq!(
             err("repositories:\n  corp:\n    domain: corp\n    domian: corp\n"),
-            "/p/artoken.yml:4: repositories.corp: unknown field `domian`, expected one of `domain`, `owner`, `region`, `repository`, `format`, `profile`, `role_arn`, `duration`"
+            "/p/artoken.yml:4: repositories.corp: unknown field `domian`, expected one of `domain`, `owner`, `region`, `repository`, `format`, `profile`, `role_arn`, `duration`, `token_file`, `endpoint`, `repository_endpoint`"
         );
         assert_eq!(
             err("repository:\n  corp: {}\n"),

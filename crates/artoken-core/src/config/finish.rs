@@ -41,6 +41,8 @@ pub(crate) fn finish(draft: Draft) -> Result<Config, ConfigError> {
         spec.repository = get(&r.repository);
         spec.profile = get(&r.profile);
         spec.role_arn = get(&r.role_arn);
+        spec.endpoint = get(&r.endpoint);
+        spec.repository_endpoint = get(&r.repository_endpoint);
         spec.token_file = get(&r.token_file).map(std::path::PathBuf::from);
         if let Some(format) = get(&r.format) {
             spec.format = format;

@@ -30,6 +30,8 @@ pub(crate) struct DraftRepo {
     pub role_arn: Slot<String>,
     pub duration: Slot<TokenDuration>,
     pub token_file: Slot<String>,
+    pub endpoint: Slot<String>,
+    pub repository_endpoint: Slot<String>,
 }
 
 fn over<T>(slot: &mut Slot<T>, later: Slot<T>) {
@@ -51,6 +53,8 @@ impl DraftRepo {
         over(&mut self.role_arn, later.role_arn);
         over(&mut self.duration, later.duration);
         over(&mut self.token_file, later.token_file);
+        over(&mut self.endpoint, later.endpoint);
+        over(&mut self.repository_endpoint, later.repository_endpoint);
     }
 
     /// Where each field that was set (or cleared) was last written.
@@ -70,6 +74,8 @@ impl DraftRepo {
         put(&mut m, "role_arn", &self.role_arn);
         put(&mut m, "duration", &self.duration);
         put(&mut m, "token_file", &self.token_file);
+        put(&mut m, "endpoint", &self.endpoint);
+        put(&mut m, "repository_endpoint", &self.repository_endpoint);
         m
     }
 }

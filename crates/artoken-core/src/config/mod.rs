@@ -72,6 +72,7 @@
 
 mod artoken_file;
 mod discover;
+mod endpoints;
 pub mod env_overrides;
 mod error;
 mod finish;
@@ -437,7 +438,7 @@ mod tests {
         assert_eq!(
             s.load().unwrap_err().to_string(),
             format!(
-                "{}:4: repositories.corp: unknown field `domian`, expected one of `domain`, `owner`, `region`, `repository`, `format`, `profile`, `role_arn`, `duration`",
+                "{}:4: repositories.corp: unknown field `domian`, expected one of `domain`, `owner`, `region`, `repository`, `format`, `profile`, `role_arn`, `duration`, `token_file`, `endpoint`, `repository_endpoint`",
                 p.display()
             )
         );

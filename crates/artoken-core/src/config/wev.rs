@@ -259,6 +259,8 @@ fn codeartifact(
         role_arn: None,
         duration: wev_duration(var, plugin_key, warnings)?,
         token_file: None,
+        endpoint: None,
+        repository_endpoint: None,
     })
 }
 
