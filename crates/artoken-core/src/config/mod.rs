@@ -30,6 +30,10 @@
 //!     profile: work             # optional AWS profile; best kept in artoken.user.yml
 //!     role_arn: arn:aws:iam::012345678901:role/ci   # optional role to assume first
 //!     duration: 12h             # 15m..12h (`90m`, `1h30m`, `3600`) or `session`; default 12h
+//!     endpoint: https://vpce-….api.codeartifact.eu-west-1.vpce.amazonaws.com  # optional: API
+//!                               # calls go there (a VPC endpoint; docs/networks.md)
+//!     repository_endpoint: https://vpce-….d.codeartifact.eu-west-1.vpce.amazonaws.com  # optional:
+//!                               # the helpers answer for this VPC endpoint's URLs too
 //! env:                          # what `artoken exec` / `artoken env` set
 //!   PIP_INDEX_URL: { url: corp }              # index URL with the token; `tool:` picks the
 //!                                             # URL's shape (pip, uv, poetry, twine, npm, ...)
