@@ -555,8 +555,8 @@ pub fn login(
             restore::after_login(c, s);
         }
     }
-    if let Some(h) = o.helper.as_ref().filter(|_| tool != Tool::Pnpm) {
-        keyring_shim(&mut plan, &files, tool, name, Some(&h.exe))?;
+    if let (Tool::Pip | Tool::Uv, Some(h)) = (tool, &o.helper) {
+        keyring_shim(&mut plan, &files, tool, name, Some(h))?;
     }
     Ok(plan)
 }
@@ -569,12 +569,12 @@ fn keyring_shim(
     files: &Files<'_>,
     tool: Tool,
     name: &str,
-    exe: Option<&Path>,
+    helper: Option<&Helper>,
 ) -> Result<(), WriteError> {
     let Some(main) = plan.changes.first().map(|c| c.path.clone()) else {
         return Ok(());
     };
-    let home = match (files.home(), exe) {
+    let home = match (files.home(), helper) {
         (Ok(h), _) => h,
         (Err(_), None) => return Ok(()),
         (Err(_), Some(_)) => {
@@ -585,12 +585,12 @@ fn keyring_shim(
     };
     let dir = helper::shim_dir(&home);
     let rec = helper::record(tool.name(), name, &main).map_err(usage)?;
-    let change = match exe {
-        Some(exe) => helper::login(&dir, exe, &rec),
+    let change = match helper {
+        Some(h) => helper::login(&dir, &h.exe, &h.config, &rec),
         None => helper::logout(&dir, &rec),
     }
     .map_err(usage)?;
-    if exe.is_some() {
+    if helper.is_some() {
         let path = (files.ctx.env)("PATH").unwrap_or_default();
         plan.notes.extend(helper::path_notes(&dir, &path));
     }
