@@ -338,6 +338,16 @@ fn mvn_resolves_and_deploys_through_serve_with_a_token_free_url_across_a_token_e
     assert_ok(&env, &out, "mvn deploy-file through serve");
     let puts = env.emu.stats().requests.get("maven:put").copied();
     assert_eq!(puts, Some(2), "jar and pom stored");
+    let stats = env.emu.stats();
+    assert_eq!(stats.requests.get("maven:put-metadata").copied(), Some(1));
+    assert!(
+        stats
+            .requests
+            .get("maven:put-checksum")
+            .copied()
+            .unwrap_or(0)
+            >= 4
+    );
 
     // After the first token expired, another machine (an empty local repository) resolves what
     // was deployed, through the same token-free URL.
