@@ -529,6 +529,24 @@ mod tests {
             err("- ssm: ci/token\n"),
             "/p/artoken.yml:1: targets[0].ssm: `ci/token` is not an SSM parameter name (a hierarchical name starts with / and has no empty level; e.g. /ci/codeartifact/token)"
         );
+        assert_eq!(
+            err("- secretsmanager: ci/t\n  jsonkey: token\n"),
+            "/p/artoken.yml:2: targets[0]: unknown field `jsonkey`, expected one of `s3`, `file`, `secretsmanager`, `ssm`, `glue`, `repository`, `json_key`, `value`"
+        );
+        assert_eq!(
+            err("- s3: s3://bkt/k\n  ssm: /ci/t\n"),
+            "/p/artoken.yml:2: targets[0]: sets both `s3` and `ssm`; a target has exactly one of `s3`, `file`, `secretsmanager`, `ssm`"
+        );
+        assert_eq!(
+            err("- json_key: token\n  value: url\n"),
+            "/p/artoken.yml:1: targets[0]: needs one of `s3`, `file`, `secretsmanager`, `ssm` (e.g. `{ s3: s3://bucket/requirements.txt }`)"
+        );
+        assert!(
+            err("- secretsmanager: ci/t\n  json_key: [a, b]\n")
+                .starts_with("/p/artoken.yml:2: targets[0].json_key: "),
+            "{}",
+            err("- secretsmanager: ci/t\n  json_key: [a, b]\n")
+        );
         assert!(err("- ssm:\n").contains("targets[0].ssm: `` is not an SSM parameter name"));
         // A name never spills a second line into the error.
         assert_eq!(err("- ssm: \"/a\\nb\"\n").lines().count(), 1);
