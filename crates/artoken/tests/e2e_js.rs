@@ -598,17 +598,18 @@ fn pnpm_installs_with_the_token_helper_across_a_token_expiry() {
     );
     assert_first_token_refused(&env);
     assert!(env.tokens_issued() >= 2, "{}", env.tokens_issued());
-    // The helper's URL no longer trusted: pnpm's requests go without a token and fail.
+    // The helper's line names the same registry at another origin (`localhost`, not the
+    // endpoint override's 127.0.0.1): the helper gives no token, pnpm's requests go without one
+    // and fail.
     let npmrc = env.sb.home().join(".npmrc");
     let text_now = std::fs::read_to_string(&npmrc).unwrap();
-    std::fs::write(
-        &npmrc,
-        text_now.replace(
-            "pnpm-token-helper --config",
-            "pnpm-token-helper --endpoint-url http://127.0.0.1:9 --config",
-        ),
-    )
-    .unwrap();
+    let endpoint = npm_endpoint(&env);
+    let elsewhere = text_now.replace(
+        &format!(" {endpoint}"),
+        &format!(" {}", endpoint.replace("127.0.0.1", "localhost")),
+    );
+    assert_ne!(elsewhere, text_now);
+    std::fs::write(&npmrc, elsewhere).unwrap();
     let issued = env.tokens_issued();
     let dir = env.sb.work().join("untrusted");
     Js::Pnpm.project(&dir, None);
