@@ -4,7 +4,8 @@
 //! - `{"action": "glue-start-job-run", "job": "etl", "repository": "corp", "arguments": {"--day": "1"}, "mode": "index-url"}`
 //!   (from an EventBridge rule or a Step Functions task): starts the run, answers its id.
 //! - `{"action": "refresh", "targets": [{"s3": "s3://bucket/key", "repository": "corp"}]}`:
-//!   refreshes those objects; without `targets`, the configured ones (`targets:` in the config,
+//!   refreshes those objects (or `{"secretsmanager": "ci/pip", "json_key": "token"}`,
+//!   `{"ssm": "/ci/index-url", "value": "url"}`: the config's `targets:` keys); without `targets`, the configured ones (`targets:` in the config,
 //!   or `ARTOKEN_TARGETS`). A raw EventBridge "Scheduled Event" does the same.
 //! - `{"action": "env", "repository": "corp"}`: the variables (token included) as a map.
 //!
@@ -16,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use artoken_core::config::targets::{StoreValue, ValueKind, check_parameter_name, check_secret_id};
 use artoken_core::config::{self, Config};
 use artoken_core::resolve::resolve_env;
 use artoken_core::urls::{Tool, tool_url};
@@ -237,6 +239,9 @@ pub fn parse_event(v: &Value) -> Result<Event, HandlerError> {
     }
 }
 
+/// A target of a refresh event: `{"s3": "s3://bucket/key"}`, `{"secretsmanager": "ci/pip",
+/// "json_key": "token"}` or `{"ssm": "/ci/index-url", "value": "url"}`, each with an optional
+/// `"repository"` (the same keys as the config's `targets:`).
 fn refresh_target(i: usize, t: &Value) -> Result<Job, HandlerError> {
     let what = format!("targets[{i}]");
     let Value::Object(obj) = t else {
@@ -245,14 +250,69 @@ fn refresh_target(i: usize, t: &Value) -> Result<Job, HandlerError> {
             kind(t)
         )));
     };
-    check_fields(obj, &what, &["s3", "repository"])?;
-    let url = opt_string(obj, "s3", &what)?
-        .ok_or_else(|| invalid(format!("{what} needs \"s3\": \"s3://bucket/key\"")))?;
-    let obj_loc = S3Object::parse(&url).map_err(|e| invalid(format!("{what}: {e}")))?;
-    Ok(Job {
-        place: Place::S3(obj_loc),
-        repository: opt_string(obj, "repository", &what)?,
-    })
+    check_fields(
+        obj,
+        &what,
+        &[
+            "s3",
+            "secretsmanager",
+            "ssm",
+            "json_key",
+            "value",
+            "repository",
+        ],
+    )?;
+    let repository = opt_string(obj, "repository", &what)?;
+    let kinds: Vec<&str> = ["s3", "secretsmanager", "ssm"]
+        .into_iter()
+        .filter(|k| obj.contains_key(*k))
+        .collect();
+    let [kind_key] = kinds.as_slice() else {
+        return Err(invalid(format!(
+            "{what} needs exactly one of \"s3\", \"secretsmanager\" and \"ssm\" (e.g. \"s3\": \"s3://bucket/key\")"
+        )));
+    };
+    let name = opt_string(obj, kind_key, &what)?.unwrap_or_default();
+    let store = || -> Result<StoreValue, HandlerError> {
+        let kind = match opt_string(obj, "value", &what)?.as_deref() {
+            None | Some("token") => ValueKind::Token,
+            Some("url") => ValueKind::Url,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "{what}: \"value\" must be \"token\" or \"url\", not {other:?}"
+                )));
+            }
+        };
+        Ok(StoreValue {
+            kind,
+            json_key: opt_string(obj, "json_key", &what)?,
+        })
+    };
+    let place = match *kind_key {
+        "secretsmanager" => {
+            check_secret_id(&name).map_err(|e| invalid(format!("{what}: {e}")))?;
+            Place::SecretsManager {
+                secret: name,
+                value: store()?,
+            }
+        }
+        "ssm" => {
+            check_parameter_name(&name).map_err(|e| invalid(format!("{what}: {e}")))?;
+            Place::Ssm {
+                name,
+                value: store()?,
+            }
+        }
+        _ => {
+            if obj.contains_key("json_key") || obj.contains_key("value") {
+                return Err(invalid(format!(
+                    "{what}: \"json_key\" and \"value\" are for \"secretsmanager\" and \"ssm\" targets only"
+                )));
+            }
+            Place::S3(S3Object::parse(&name).map_err(|e| invalid(format!("{what}: {e}")))?)
+        }
+    };
+    Ok(Job { place, repository })
 }
 
 /// The handler's state across invocations: config (or why it failed to load), provider.
@@ -500,6 +560,37 @@ mod tests {
             }
         );
         assert_eq!(
+            parse_event(&json!({"action": "refresh", "targets": [
+                {"secretsmanager": "ci/pip", "json_key": "token", "repository": "corp"},
+                {"ssm": "/ci/index-url", "value": "url"},
+            ]}))
+            .unwrap(),
+            Event::Refresh {
+                targets: Some(vec![
+                    Job {
+                        place: Place::SecretsManager {
+                            secret: "ci/pip".into(),
+                            value: StoreValue {
+                                kind: ValueKind::Token,
+                                json_key: Some("token".into())
+                            }
+                        },
+                        repository: Some("corp".into())
+                    },
+                    Job {
+                        place: Place::Ssm {
+                            name: "/ci/index-url".into(),
+                            value: StoreValue {
+                                kind: ValueKind::Url,
+                                json_key: None
+                            }
+                        },
+                        repository: None
+                    }
+                ])
+            }
+        );
+        assert_eq!(
             parse_event(&json!({"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})).unwrap(),
             Event::Refresh { targets: None }
         );
@@ -588,6 +679,27 @@ mod tests {
         assert!(
             err(json!({"action": "refresh", "targets": [{"s3": "bucket/key"}]}))
                 .starts_with("invalid event: targets[0]: `bucket/key` is not an S3 object URL")
+        );
+        assert_eq!(
+            err(json!({"action": "refresh", "targets": [{"s3": "s3://b/k", "ssm": "/x"}]})),
+            "invalid event: targets[0] needs exactly one of \"s3\", \"secretsmanager\" and \"ssm\" (e.g. \"s3\": \"s3://bucket/key\")"
+        );
+        assert_eq!(
+            err(json!({"action": "refresh", "targets": [{"s3": "s3://b/k", "json_key": "t"}]})),
+            "invalid event: targets[0]: \"json_key\" and \"value\" are for \"secretsmanager\" and \"ssm\" targets only"
+        );
+        assert_eq!(
+            err(json!({"action": "refresh", "targets": [{"ssm": "/x", "value": "password"}]})),
+            "invalid event: targets[0]: \"value\" must be \"token\" or \"url\", not \"password\""
+        );
+        assert!(
+            err(json!({"action": "refresh", "targets": [{"ssm": "ci/x"}]}))
+                .starts_with("invalid event: targets[0]: `ci/x` is not an SSM parameter name")
+        );
+        assert!(
+            err(json!({"action": "refresh", "targets": [{"secretsmanager": "a b"}]})).starts_with(
+                "invalid event: targets[0]: `a b` is not a Secrets Manager secret name"
+            )
         );
         assert_eq!(
             err(json!({"action": "refresh", "targets": "s3://b/k"})),
