@@ -170,7 +170,9 @@ fn refresh_mirror(mut d: Doc, b: &Block, name: &str, url: &str) -> Result<String
 /// repository line `serve` prints) is taken as it is. http(s) only, and nothing secret: no
 /// user or password, query or fragment (the file holds no credential).
 pub fn serve_url(url: &str, name: &str) -> Result<String, String> {
-    let bad = |why: &str| format!("--serve {url:?}: {why}");
+    // A password given here never reaches an error line.
+    let shown = artoken_core::redact::redact(url);
+    let bad = |why: &str| format!("--serve {shown:?}: {why}");
     let mut u = url::Url::parse(url.trim()).map_err(|e| {
         bad(&format!(
             "not a URL ({e}); give artoken serve's address, like http://127.0.0.1:7353"
@@ -348,7 +350,7 @@ mod tests {
                 e.starts_with("--serve ") && e.contains(why) && e.lines().count() == 1,
                 "{bad}: {e}"
             );
-            assert!(!e.contains("secret@"), "{e}");
+            assert!(!e.contains("secret"), "the password is in {e}");
         }
     }
 
