@@ -147,10 +147,13 @@ impl Provider {
         }
     }
 
-    fn endpoint_in_key(&self) -> Option<&str> {
+    /// Where `spec`'s CodeArtifact calls go, as the token source picks it: `--endpoint-url`,
+    /// the repository's `endpoint:`, then the environment's.
+    fn endpoint_in_key<'a>(&'a self, spec: &'a RepositorySpec) -> Option<&'a str> {
         self.settings
             .endpoint_override
             .as_deref()
+            .or(spec.endpoint.as_deref())
             .or(self.settings.env_endpoint.as_deref())
     }
 
@@ -179,7 +182,7 @@ impl Provider {
         CacheKey::for_caller(
             &local.material,
             self.region_in_key(spec),
-            self.endpoint_in_key(),
+            self.endpoint_in_key(spec),
         )
     }
 
@@ -298,7 +301,7 @@ impl Provider {
             spec,
             self.settings.env_region.as_deref(),
             identity,
-            self.endpoint_in_key(),
+            self.endpoint_in_key(spec),
         )
     }
 
@@ -307,7 +310,7 @@ impl Provider {
             spec,
             self.settings.env_region.as_deref(),
             identity,
-            self.endpoint_in_key(),
+            self.endpoint_in_key(spec),
         )
     }
 
@@ -411,11 +414,15 @@ impl Provider {
 
     /// The repository endpoint (cached per caller: it never changes).
     pub async fn endpoint(&self, spec: &RepositorySpec) -> Result<String, ProviderError> {
+        // A configured VPC endpoint (docs/networks.md): the URL is the config's, no AWS call.
+        if let Some(url) = spec.vpce_url() {
+            return Ok(url);
+        }
         if let Some(src) = self.handed_source(spec) {
             return Ok(handed::endpoint(
                 spec,
                 self.settings.env_region.as_deref(),
-                self.endpoint_in_key(),
+                self.endpoint_in_key(spec),
                 &src,
             )?);
         }

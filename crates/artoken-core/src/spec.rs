@@ -187,6 +187,20 @@ pub struct RepositorySpec {
 }
 
 impl RepositorySpec {
+    /// The repository's URL on its `repository_endpoint:` (a VPC endpoint), in AWS's path
+    /// form `{endpoint}/{format}/d/{domain}-{owner}/{repository}/`, when the config names the
+    /// endpoint, the owner and the repository.
+    pub fn vpce_url(&self) -> Option<String> {
+        let base = self.repository_endpoint.as_deref()?.trim_end_matches('/');
+        Some(format!(
+            "{base}/{}/d/{}-{}/{}/",
+            self.format,
+            self.domain,
+            self.owner.as_deref()?,
+            self.repository.as_deref()?
+        ))
+    }
+
     /// A spec with defaults for everything but the name and domain.
     pub fn new(name: impl Into<String>, domain: impl Into<String>) -> Self {
         RepositorySpec {
@@ -226,6 +240,23 @@ mod tests {
         assert!("13h".parse::<TokenDuration>().is_err());
         assert!("12x".parse::<TokenDuration>().is_err());
         assert!("1h30".parse::<TokenDuration>().is_err());
+    }
+
+    #[test]
+    fn a_vpc_endpoint_url_needs_the_endpoint_owner_and_repository() {
+        let mut s = RepositorySpec::new("corp", "corp");
+        s.repository_endpoint =
+            Some("https://vpce-0abc-xyz.d.codeartifact.eu-west-1.vpce.amazonaws.com/".into());
+        assert_eq!(s.vpce_url(), None, "no owner");
+        s.owner = Some("111122223333".into());
+        assert_eq!(s.vpce_url(), None, "no repository");
+        s.repository = Some("pypi-store".into());
+        assert_eq!(
+            s.vpce_url().as_deref(),
+            Some(
+                "https://vpce-0abc-xyz.d.codeartifact.eu-west-1.vpce.amazonaws.com/pypi/d/corp-111122223333/pypi-store/"
+            )
+        );
     }
 
     #[test]

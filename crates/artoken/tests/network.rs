@@ -225,6 +225,12 @@ fn the_keyring_helper_answers_for_the_configured_vpc_endpoint_only() {
         env.emu.issued_tokens().contains(&token),
         "the reply is an issued token"
     );
+    // `url` names the repository on the VPC endpoint (no GetRepositoryEndpoint call)
+    let endpoint = env.ok(&["url", "--tool", "endpoint"]);
+    assert_eq!(
+        endpoint.trim(),
+        format!("https://{VPCE_REPOS}/pypi/d/demo-111122223333/pypi-store/")
+    );
     let before = env.tokens_issued();
     for url in [
         index(&VPCE_REPOS.replace("xyz12345", "xyz12346")),
