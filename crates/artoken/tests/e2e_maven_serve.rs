@@ -278,6 +278,24 @@ fn get_with_token(url: &str, token: &str) -> (u16, Vec<u8>) {
     (status, resp[at..].to_vec())
 }
 
+/// GET `url` (the proxy's) with no credentials: the status and the body.
+fn get_via_proxy(url: &str) -> (u16, Vec<u8>) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let status = String::from_utf8_lossy(&resp[9..12]).parse().unwrap();
+    let at = resp.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    (status, resp[at..].to_vec())
+}
+
 /// A file of `coords` on the emulator itself.
 fn upstream_file(env: &Env, coords: (&str, &str, &str), ext: &str) -> String {
     let (g, a, v) = coords;
@@ -315,12 +333,22 @@ fn mvn_resolves_and_deploys_through_serve_with_a_token_free_url_across_a_token_e
     std::fs::write(&settings, user_settings(&serve.url)).unwrap();
     let local = env.sb.root().join("m2-repository");
 
-    let demo = resolve(&env, &settings, &local, DEMO, "mvn through serve");
+    // The demo jar through the proxy, without credentials (the proxy's first token), ...
+    let (status, demo) = get_via_proxy(&format!(
+        "{}com/example/artoken-demo/1.0.0/artoken-demo-1.0.0.jar",
+        serve.url
+    ));
+    assert_eq!(status, 200);
+    assert!(demo.starts_with(b"PK"));
 
-    // mvn deploy through the proxy (PUTs of the jar, the pom, their checksums, the metadata).
-    // The jar just resolved, deployed again as org.acme:deployed:3.1.0.
+    // ... deployed again as org.acme:deployed:3.1.0 by mvn through the proxy (a GET of the
+    // metadata, PUTs of the jar, the pom, their checksums and the metadata), on that token.
     let file = env.sb.work().join("deployed.jar");
     std::fs::write(&file, &demo).unwrap();
+    assert!(
+        !first_token_expired(&env),
+        "the first token expired too soon"
+    );
     let out = run(mvn_cmd(&env, &settings, &local)
         .arg(format!(
             "{}:deploy-file",
