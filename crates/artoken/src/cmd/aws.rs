@@ -1,4 +1,5 @@
-//! `artoken glue`, `artoken s3`, `artoken refresh`: the AWS side (Glue job runs, S3 requirements files).
+//! `artoken glue`, `artoken s3`, `artoken refresh`: the AWS side (Glue job runs, requirements
+//! files in S3, tokens in Secrets Manager and SSM).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -18,7 +19,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use crate::app::{App, env_var};
 use crate::cli::Global;
 
-/// A token written to S3 or a file stays valid at least this long by default (one-shot runs).
+/// A token written to a target stays valid at least this long by default (one-shot runs).
 const DEFAULT_MIN_VALIDITY: u64 = 3600;
 /// With `--every`, a written token must outlive the next run by this much.
 const EVERY_MARGIN: u64 = 15 * 60;
@@ -114,7 +115,8 @@ pub struct RefreshArgs {
     /// Refresh every target now and then at this interval until stopped (e.g. 6h)
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub every: Option<u64>,
-    /// Print a diff per target (tokens redacted); write nothing
+    /// Print a diff per requirements file and what each secret store would get (tokens
+    /// redacted); write nothing
     #[arg(long)]
     pub dry_run: bool,
     /// The written token stays valid at least this long [default: 1h, with --every: the interval + 15m]
