@@ -42,12 +42,28 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// The control plane's endpoint: https, or http on a loopback address (an emulator).
+/// The control plane's endpoint: https to one of AWS's own names (`….amazonaws.com`, `.cn`),
+/// or a loopback address (an emulator). A config file can be a cloned project's: a signed
+/// `GetAuthorizationToken` sent to a host of its choosing could be replayed at AWS for the
+/// user's token, so any other endpoint must come from the user (`--endpoint-url`,
+/// `AWS_ENDPOINT_URL_CODEARTIFACT`), never from a file.
 pub(crate) fn endpoint(s: &str) -> Result<(), String> {
     let url = bare_origin(s)?;
-    if url.scheme() == "http" && !is_loopback(&url) {
+    if is_loopback(&url) {
+        return Ok(());
+    }
+    if url.scheme() != "https" {
         return Err(format!(
             "`{}`: plain http only on a loopback address; use https",
+            one_line(s)
+        ));
+    }
+    let host = url.host_str().unwrap_or_default();
+    let aws = matches!(url.host(), Some(Host::Domain(_)))
+        && (host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn"));
+    if !aws {
+        return Err(format!(
+            "`{}`: a config file may name only an AWS endpoint (….amazonaws.com, e.g. a VPC endpoint) or a loopback address; give any other with --endpoint-url or AWS_ENDPOINT_URL_CODEARTIFACT",
             one_line(s)
         ));
     }
@@ -93,9 +109,23 @@ mod tests {
             "ftp://h.example",
             "h.example",
             "http://127.evil.example",
+            // Signed requests only to AWS's own names: never a host a cloned config picks.
+            "https://codeartifact.attacker.example",
+            "https://vpce-0abc.api.codeartifact.eu-west-1.vpce.amazonaws.com.evil.example",
+            "https://amazonaws.com.evil.example",
+            "https://10.0.0.1",
         ] {
             assert!(endpoint(bad).is_err(), "{bad}");
         }
+        assert!(
+            endpoint("https://codeartifact.attacker.example")
+                .unwrap_err()
+                .contains("--endpoint-url")
+        );
+        assert_eq!(
+            endpoint("https://codeartifact-fips.us-east-1.amazonaws.com"),
+            Ok(())
+        );
         assert_eq!(
             repository_endpoint(
                 "https://vpce-0abc-xyz.d.codeartifact.eu-west-1.vpce.amazonaws.com"
