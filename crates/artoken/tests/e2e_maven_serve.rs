@@ -2,7 +2,8 @@
 //! /usr/share/maven-repo) resolving and deploying through `artoken serve`, given its token-free
 //! URL or the `<mirror>` `login maven --serve` writes, each across a token expiry; and the
 //! Gradle init script `login gradle --init-script` writes, checked by its text and by running
-//! the `artoken token` command it runs (Gradle itself is not installed here).
+//! the `artoken token` command it runs (the only Gradle here, Debian's 4.4.1, predates
+//! `providers.exec` and the configuration cache, so no Gradle runs the script).
 
 mod common;
 
