@@ -415,3 +415,66 @@ fn poetry_installs_through_login_poetry() {
     );
     assert!(!auth.exists());
 }
+
+/// Poetry with no token on disk: `login poetry` adds the source, its auth.toml entry is taken
+/// out, and `artoken exec` hands poetry the token on each run in `POETRY_HTTP_BASIC_DEMO_*`
+/// (a config `env:` entry), so every run gets a fresh one.
+#[test]
+fn poetry_installs_under_exec_with_the_token_in_its_environment_only() {
+    let env = setup();
+    let project = env.sb.work().join("app");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"artoken-demo\"]\n\n[tool.poetry]\npackage-mode = false\n",
+    )
+    .unwrap();
+    let config = env.sb.work().join("artoken.yml");
+    // A second config file: its `env:` entries join the project's (maps merge).
+    let exec_config = env.sb.work().join("exec.yml");
+    std::fs::write(
+        &exec_config,
+        "env:\n  POETRY_HTTP_BASIC_DEMO_USERNAME: { value: aws }\n  POETRY_HTTP_BASIC_DEMO_PASSWORD: { token: demo }\n",
+    )
+    .unwrap();
+    let mut cmd = env.artoken();
+    cmd.current_dir(&project)
+        .arg("--config")
+        .arg(&config)
+        .args(["login", "poetry"]);
+    run_ok(&mut cmd);
+    // The source stays; the stored password goes: the token comes from the environment.
+    let auth = env.sb.config_home().join("pypoetry/auth.toml");
+    std::fs::remove_file(&auth).unwrap();
+    let mut cmd = env.artoken();
+    cmd.current_dir(&project)
+        .arg("--config")
+        .arg(&config)
+        .arg("--config")
+        .arg(&exec_config)
+        .args(["exec", "--"])
+        .arg(tool("poetry"))
+        .args(["install", "--no-root"])
+        .env("POETRY_CACHE_DIR", env.sb.cache_home().join("poetry"))
+        .env("POETRY_VIRTUALENVS_IN_PROJECT", "true")
+        .env("POETRY_NO_INTERACTION", "1")
+        .env("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring");
+    let out = run(&mut cmd);
+    assert!(
+        out.status.success(),
+        "poetry install failed:\n{}",
+        text(&out)
+    );
+    assert_no_token_in_output(&env, &out, "artoken exec -- poetry install");
+    let out = run_ok(
+        env.sb
+            .command(project.join(".venv/bin/python"))
+            .args(["-c", "import artoken_demo; print(artoken_demo.hello())"]),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "hello from artoken-demo 1.0.0"
+    );
+    assert!(!auth.exists(), "poetry stored the password");
+    assert_token_only_in(&env, &[]);
+}
