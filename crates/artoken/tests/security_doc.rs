@@ -79,9 +79,8 @@ fn every_defence_in_the_threat_model_names_a_test_that_exists() {
             // `module::tests::name`, `file::name`, a bare test name, a test file or fuzz target.
             let segments: Vec<&str> = name.split("::").collect();
             let last = segments.last().copied().unwrap_or("");
-            let first_ok = segments.len() == 1
-                || stems.contains(segments[0])
-                || fns.contains(segments[0]);
+            let first_ok =
+                segments.len() == 1 || stems.contains(segments[0]) || fns.contains(segments[0]);
             first_ok && (fns.contains(last) || stems.contains(last))
         };
         if !found {
