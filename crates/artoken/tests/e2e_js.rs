@@ -197,6 +197,9 @@ fn bun_installs_under_artoken_exec_with_the_token_from_the_environment_across_an
     let out = Js::Bun.add(&env, &dir);
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("401"), "{}", text(&out));
+    let refused = |env: &Env| env.emu.stats().requests.get("npm:refused").copied();
+    let refused_without_exec = refused(&env);
+    assert!(refused_without_exec.is_some());
     let start = Instant::now();
     let mut runs = 0;
     let mut after_expiry = 0;
@@ -218,6 +221,11 @@ fn bun_installs_under_artoken_exec_with_the_token_from_the_environment_across_an
             "no expiry in 10 minutes"
         );
     }
+    assert_eq!(
+        refused(&env),
+        refused_without_exec,
+        "only the run without artoken exec was refused"
+    );
     assert_first_token_refused(&env);
     assert!(env.tokens_issued() >= 2);
     env.assert_no_token_on_disk(&[]);
