@@ -382,7 +382,7 @@ fn errors_name_the_flag_or_the_file() {
     let cases: &[(&[&str], &str)] = &[
         (
             &["login", "pip", "--scope", "@x"],
-            "artoken: error: --scope: only npm, pnpm and yarn have scopes, not pip",
+            "artoken: error: --scope: only npm, pnpm, yarn and bun have scopes, not pip",
         ),
         (
             &["login", "npm", "js", "--extra"],

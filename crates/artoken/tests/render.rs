@@ -366,7 +366,7 @@ fn render_mistakes_are_one_line() {
         ),
         (
             &["render", "pip.conf", "--scope", "@corp"],
-            "--scope: only npm, pnpm and yarn have scopes, not pip.conf",
+            "--scope: only npm, pnpm, yarn and bun have scopes, not pip.conf",
         ),
         (
             &["render", "npmrc", "js", "--extra"],

@@ -207,7 +207,7 @@ pub fn check(tool: Tool, o: &Options, logout: bool) -> Result<Option<String>, Wr
     let Some(s) = &o.scope else { return Ok(None) };
     if !tool.takes_scope() {
         return Err(usage(format!(
-            "--scope: only npm, pnpm and yarn have scopes, not {tool}"
+            "--scope: only npm, pnpm, yarn and bun have scopes, not {tool}"
         )));
     }
     if logout {
