@@ -627,8 +627,14 @@ pub fn requirements_file(data: &[u8]) {
         // Host names are case-insensitive (the line keeps the user's spelling): compare lowered.
         let (before, after) = (before.to_ascii_lowercase(), after.to_ascii_lowercase());
         let user = format!("aws:{}@", T1.to_ascii_lowercase());
+        // The repository's path, or its root without the last slash (`/pypi/a?…`): not another
+        // repository whose name starts the same (`/pypi/ab/`).
+        let at = format!("{user}{host}{}", path.trim_end_matches('/'));
         assert!(
-            after.contains(&format!("{user}{host}{path}")),
+            after.match_indices(&at).any(|(i, m)| {
+                !after[i + m.len()..]
+                    .starts_with(|c: char| c.is_ascii_alphanumeric() || "-_.~%".contains(c))
+            }),
             "line {n} does not point at the repository with the token"
         );
         assert_eq!(
