@@ -620,13 +620,14 @@ pub fn requirements_file(data: &[u8]) {
             before.contains("-i") || before.contains("index-url"),
             "line {n} changed but has no index option: {before:?}"
         );
+        // The token as the URL's password (the user name the line had stays; `aws` if none).
         assert!(
-            after.contains(&format!("aws:{T1}@")),
+            after.contains(&format!(":{T1}@")),
             "line {n} does not hold the token"
         );
         // Host names are case-insensitive (the line keeps the user's spelling): compare lowered.
         let (before, after) = (before.to_ascii_lowercase(), after.to_ascii_lowercase());
-        let user = format!("aws:{}@", T1.to_ascii_lowercase());
+        let user = format!(":{}@", T1.to_ascii_lowercase());
         // The repository's path, or its root without the last slash (`/pypi/a?…`): not another
         // repository whose name starts the same (`/pypi/ab/`).
         let at = format!("{user}{host}{}", path.trim_end_matches('/'));
@@ -638,7 +639,7 @@ pub fn requirements_file(data: &[u8]) {
             "line {n} does not point at the repository with the token"
         );
         assert_eq!(
-            without_userinfo(&after.replace(&user, ""), host),
+            without_userinfo(&after, host),
             without_userinfo(&before, host),
             "line {n} changed beyond its URL's user info"
         );
