@@ -11,7 +11,12 @@ use common::*;
 /// Runs artoken, expecting success; panics naming the command if any issued token is in what it
 /// printed (both streams, or stderr alone when `stdout_may_hold_it`).
 fn no_token(env: &Env, args: &[&str], stdout_may_hold_it: bool) -> Output {
-    let out = testkit::run_ok(env.artoken().args(args));
+    let mut cmd = env.artoken();
+    cmd.args(args);
+    if stdout_may_hold_it {
+        cmd.env(testkit::STDOUT_HOLDS_TOKEN, "1");
+    }
+    let out = testkit::run_ok(&mut cmd);
     let tokens = env.emu.issued_tokens();
     assert!(
         !tokens.is_empty(),

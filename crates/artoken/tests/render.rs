@@ -136,7 +136,13 @@ fn render_verbose_keeps_the_token_off_stderr() {
     let env = setup();
     for what in ["pip.conf", "k8s-secret", "renovate"] {
         let before = env.tokens_issued();
-        let out = testkit::run_ok(env.artoken().args(["-vv", "--refresh", "render", what]));
+        // Its stdout is the file, token included, by design: the leak check reads its stderr.
+        let out = testkit::run_ok(env.artoken().env(testkit::STDOUT_HOLDS_TOKEN, "1").args([
+            "-vv",
+            "--refresh",
+            "render",
+            what,
+        ]));
         assert!(
             env.tokens_issued() > before,
             "render {what} --refresh fetched no token"

@@ -23,7 +23,8 @@ url = os.environ["MOTO_URL"]
 kw = dict(endpoint_url=url, region_name=os.environ["AWS_REGION"])
 sm = boto3.client("secretsmanager", **kw)
 ssm = boto3.client("ssm", **kw)
-cmd, args = sys.argv[1], sys.argv[2:]
+# The arguments come by environment (one may be a token: never on a command line).
+cmd, *args = os.environ["HELPER_ARGS"].split("\x1f")
 if cmd == "create-secret":
     name, value = args
     sm.create_secret(Name=name, SecretString=value)
@@ -114,8 +115,8 @@ fn helper_command(moto: &Moto, keys: &(String, String), args: &[&str]) -> Comman
     let mut cmd = Command::new(testkit::tool("python"));
     cmd.arg("-c")
         .arg(HELPER)
-        .args(args)
         .env_clear()
+        .env("HELPER_ARGS", args.join("\x1f"))
         .env("MOTO_URL", moto.url())
         .env("AWS_REGION", testkit::REGION)
         .env("AWS_ACCESS_KEY_ID", &keys.0)

@@ -281,6 +281,10 @@ pub fn output_retrying_busy(cmd: &mut Command) -> std::io::Result<Output> {
 /// token may ever appear: its stderr always, and its stdout too when it ran with `--dry-run`,
 /// `-v`/`--verbose`. `scripts/leak-check` then greps these files for every token the emulators
 /// issued (they log them to the same dir, see `EMULATOR_TOKEN_LOG_DIR`).
+/// Set on a command whose stdout holds the token by design, so the suite's leak check reads
+/// only its stderr (see [`record_output`]).
+pub const STDOUT_HOLDS_TOKEN: &str = "ARTOKEN_TEST_STDOUT_HOLDS_TOKEN";
+
 pub fn record_output(cmd: &Command, out: &Output) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -313,7 +317,12 @@ pub fn record_output(cmd: &Command, out: &Output) {
         "{what}\n--- stderr\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    if verbose {
+    // A command whose stdout is the token by design (`-vv token`, `-vv env`, `-vv render`)
+    // says so with STDOUT_HOLDS_TOKEN: its logs are still checked, its stdout is not.
+    let stdout_holds_token = cmd
+        .get_envs()
+        .any(|(k, v)| k == STDOUT_HOLDS_TOKEN && v.is_some());
+    if verbose && !stdout_holds_token {
         text.push_str("\n--- stdout (--dry-run/--verbose)\n");
         text.push_str(&String::from_utf8_lossy(&out.stdout));
     }
