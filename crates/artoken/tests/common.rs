@@ -1,6 +1,7 @@
 //! Shared set-up for the CLI tests: an emulator, a sandbox and an artoken.yml pointing at it.
 #![allow(dead_code)]
 
+use std::io::BufRead;
 use std::process::{Command, Output};
 
 use codeartifact_emulator::config::RepositoryConfig;
@@ -203,4 +204,79 @@ pub fn first_err_line(out: &Output) -> String {
         .next()
         .unwrap_or("")
         .to_string()
+}
+
+/// A running `artoken serve` for `mvn`.
+pub struct Serve {
+    child: std::process::Child,
+    cmd: Command,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// `http://127.0.0.1:PORT/NAME/`, as printed
+    pub url: String,
+    stderr: std::path::PathBuf,
+}
+
+impl Serve {
+    /// Starts it on a free port and reads the repository line it prints for `name` (`format`).
+    pub fn start(env: &Env, name: &str, format: &str) -> Serve {
+        let stderr = env.sb.root().join("serve.err");
+        let mut cmd = env.artoken();
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        let mut child = cmd.spawn().expect("spawn artoken serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                if tx.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        let next = || {
+            rx.recv_timeout(std::time::Duration::from_secs(60))
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "artoken serve printed too little:\n{}",
+                        std::fs::read_to_string(&stderr).unwrap_or_default()
+                    )
+                })
+        };
+        let first = next();
+        let base = first
+            .strip_prefix("artoken serve listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
+        let line = next();
+        let url = format!("{base}/{name}/");
+        assert_eq!(line, format!("  {name} ({format}): {url}"));
+        Serve {
+            child,
+            cmd,
+            base,
+            url,
+            stderr,
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        if let Ok(status) = self.child.wait() {
+            let out = Output {
+                status,
+                stdout: Vec::new(),
+                stderr: self.stderr().into_bytes(),
+            };
+            testkit::record_output(&self.cmd, &out);
+        }
+    }
 }

@@ -17,7 +17,7 @@ fn npm_pnpm_yarn_yarn_berry_and_bun_install_through_serve_across_a_token_expiry(
     // 5-second tokens: the proxy puts one with about 2 s left or more on each request (one
     // request takes milliseconds).
     let env = setup_js(Some(5));
-    let serve = Serve::start(&env);
+    let serve = Serve::start(&env, "js", "npm");
     let start = Instant::now();
     // Round after round of every client, each from a new project with new caches, until the
     // first token has expired and every client has installed since (no sleeping: the clients'
@@ -28,7 +28,7 @@ fn npm_pnpm_yarn_yarn_berry_and_bun_install_through_serve_across_a_token_expiry(
         for (i, js) in Js::ALL.into_iter().enumerate() {
             let began_after_expiry = first_token_expired(&env);
             let dir = env.sb.work().join(format!("{js:?}-{runs}"));
-            js.project(&dir, Some(&serve.registry));
+            js.project(&dir, Some(&serve.url));
             let what = format!("{js:?} install #{runs} at {:?}", start.elapsed());
             assert_ok(&js.add(&env, &dir), &what);
             assert_installed(&dir, &what);
@@ -56,7 +56,7 @@ fn npm_pnpm_yarn_yarn_berry_and_bun_install_through_serve_across_a_token_expiry(
     assert!(
         npm_lock.contains(&format!(
             "\"resolved\": \"{}@artoken/scoped-demo/-/scoped-demo-2.0.0.tgz\"",
-            serve.registry
+            serve.url
         )),
         "{npm_lock}"
     );
@@ -64,7 +64,7 @@ fn npm_pnpm_yarn_yarn_berry_and_bun_install_through_serve_across_a_token_expiry(
     assert!(
         yarn_lock.contains(&format!(
             "resolved \"{}artoken-demo/-/artoken-demo-1.0.0.tgz#",
-            serve.registry
+            serve.url
         )),
         "{yarn_lock}"
     );
@@ -80,9 +80,9 @@ fn npm_pnpm_yarn_yarn_berry_and_bun_install_through_serve_across_a_token_expiry(
 #[test]
 fn npm_publishes_a_scoped_package_through_serve_and_npm_ci_installs_from_the_lock_file() {
     let env = setup_js(None);
-    let serve = Serve::start(&env);
+    let serve = Serve::start(&env, "js", "npm");
     let port = serve
-        .registry
+        .url
         .trim_start_matches("http://")
         .split('/')
         .next()
@@ -102,7 +102,7 @@ fn npm_publishes_a_scoped_package_through_serve_and_npm_ci_installs_from_the_loc
         pkg.join(".npmrc"),
         format!(
             "registry={}\n//{port}/js/:_authToken=placeholder-not-a-token\n",
-            serve.registry
+            serve.url
         ),
     )
     .unwrap();
@@ -118,22 +118,18 @@ fn npm_publishes_a_scoped_package_through_serve_and_npm_ci_installs_from_the_loc
         Some(1)
     );
     // The packument names the proxy for the new version's tarball.
-    let (status, _, body) = http(
-        "GET",
-        &format!("{}@artoken%2fpublished", serve.registry),
-        &[],
-    );
+    let (status, _, body) = http("GET", &format!("{}@artoken%2fpublished", serve.url), &[]);
     assert_eq!(status, 200, "{body}");
     assert!(
         body.contains(&format!(
             "{}@artoken/published/-/published-0.1.0.tgz",
-            serve.registry
+            serve.url
         )),
         "{body}"
     );
     // npm install writes a lock file whose `resolved` URLs are the proxy's...
     let first = env.sb.work().join("first");
-    Js::Npm.project(&first, Some(&serve.registry));
+    Js::Npm.project(&first, Some(&serve.url));
     let out = run(env
         .sb
         .command(on_path("npm"))
@@ -151,7 +147,7 @@ fn npm_publishes_a_scoped_package_through_serve_and_npm_ci_installs_from_the_loc
     assert!(
         lock.contains(&format!(
             "\"resolved\": \"{}@artoken/published/-/published-0.1.0.tgz\"",
-            serve.registry
+            serve.url
         )),
         "{lock}"
     );

@@ -7,10 +7,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant, SystemTime};
 
 use codeartifact_emulator::{EmulatorConfig, Faults, Format};
@@ -49,80 +48,6 @@ fn maven_endpoint(env: &Env) -> String {
         Format::Maven,
         "maven-store",
     )
-}
-
-/// A running `artoken serve` for `mvn`.
-struct Serve {
-    child: Child,
-    cmd: Command,
-    /// `http://127.0.0.1:PORT`
-    base: String,
-    /// `http://127.0.0.1:PORT/mvn/`, as printed
-    url: String,
-    stderr: PathBuf,
-}
-
-impl Serve {
-    fn start(env: &Env) -> Serve {
-        let stderr = env.sb.root().join("serve.err");
-        let mut cmd = env.artoken();
-        cmd.args(["serve", "--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap());
-        let mut child = cmd.spawn().expect("spawn artoken serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                if tx.send(line.unwrap_or_default()).is_err() {
-                    break;
-                }
-            }
-        });
-        let next = || {
-            rx.recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "artoken serve printed too little:\n{}",
-                        std::fs::read_to_string(&stderr).unwrap_or_default()
-                    )
-                })
-        };
-        let first = next();
-        let base = first
-            .strip_prefix("artoken serve listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
-        let line = next();
-        let url = format!("{base}/mvn/");
-        assert_eq!(line, format!("  mvn (maven): {url}"));
-        Serve {
-            child,
-            cmd,
-            base,
-            url,
-            stderr,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        if let Ok(status) = self.child.wait() {
-            let out = Output {
-                status,
-                stdout: Vec::new(),
-                stderr: self.stderr().into_bytes(),
-            };
-            testkit::record_output(&self.cmd, &out);
-        }
-    }
 }
 
 /// A user's settings.xml with no credential: `central` (plugins, and what poms name) from
@@ -329,7 +254,7 @@ fn assert_first_token_refused(env: &Env) {
 #[test]
 fn mvn_resolves_and_deploys_through_serve_with_a_token_free_url_across_a_token_expiry() {
     let env = setup_mvn(12);
-    let serve = Serve::start(&env);
+    let serve = Serve::start(&env, "mvn", "maven");
     let settings = env.sb.root().join("settings.xml");
     std::fs::write(&settings, user_settings(&serve.url)).unwrap();
     let local = env.sb.root().join("m2-repository");
@@ -419,7 +344,7 @@ fn login_maven_serve_writes_a_token_free_mirror_that_mvn_resolves_through_across
     assert_eq!(env.tokens_issued(), 0, "login --serve needs no token");
 
     // Then serve's own address (its first line): only the mirror's <url> changes.
-    let serve = Serve::start(&env);
+    let serve = Serve::start(&env, "mvn", "maven");
     env.ok(&["login", "maven", "--serve", &serve.base]);
     let moved = std::fs::read_to_string(&settings).unwrap();
     assert_eq!(

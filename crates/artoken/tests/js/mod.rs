@@ -2,10 +2,9 @@
 //! tests run them, `artoken serve` in the background, and the checks after an install.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
 use codeartifact_emulator::config::SyntheticPackage;
@@ -214,75 +213,4 @@ pub fn first_token_expired(env: &Env) -> bool {
         .issued()
         .first()
         .is_some_and(|t| SystemTime::now() > t.expires_at)
-}
-
-/// A running `artoken serve` for the `js` repository.
-pub struct Serve {
-    child: Child,
-    cmd: Command,
-    /// `http://127.0.0.1:PORT/js/`
-    pub registry: String,
-    stderr: PathBuf,
-}
-
-impl Serve {
-    pub fn start(env: &Env) -> Serve {
-        let stderr = env.sb.root().join("serve.err");
-        let mut cmd = env.artoken();
-        cmd.args(["serve", "--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap());
-        let mut child = cmd.spawn().expect("spawn artoken serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                if tx.send(line.unwrap_or_default()).is_err() {
-                    break;
-                }
-            }
-        });
-        let next = || {
-            rx.recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "artoken serve printed too little:\n{}",
-                        std::fs::read_to_string(&stderr).unwrap_or_default()
-                    )
-                })
-        };
-        let first = next();
-        let base = first
-            .strip_prefix("artoken serve listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
-        let line = next();
-        let registry = format!("{base}/js/");
-        assert_eq!(line, format!("  js (npm): {registry}"));
-        Serve {
-            child,
-            cmd,
-            registry,
-            stderr,
-        }
-    }
-
-    pub fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        if let Ok(status) = self.child.wait() {
-            let out = Output {
-                status,
-                stdout: Vec::new(),
-                stderr: self.stderr().into_bytes(),
-            };
-            testkit::record_output(&self.cmd, &out);
-        }
-    }
 }
