@@ -165,10 +165,13 @@ fn a_program_artoken_exec_starts_inherits_no_core_dumps() {
     cmd.stderr(std::fs::File::create(&stderr).unwrap());
     let child = procfs::spawn(&mut cmd);
     let pid = child.id();
+    // The kernel points /proc/PID/exe at the new program before it has laid out the new
+    // program's environment (an empty `environ` in between): wait for both.
+    let environ_of = || std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
     procfs::wait_until(60, "artoken exec to start sleep", || {
-        procfs::exe_of(pid).is_some_and(|p| p.ends_with("sleep"))
+        procfs::exe_of(pid).is_some_and(|p| p.ends_with("sleep")) && !environ_of().is_empty()
     });
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let environ = environ_of();
     let token = env.emu.issued_tokens()[0].clone();
     assert!(
         environ
