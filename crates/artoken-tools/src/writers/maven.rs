@@ -11,6 +11,44 @@ const MIRROR: &str = "mirror";
 /// CodeArtifact repositories with an upstream to Maven Central are meant to be used.
 const MIRROR_OF: &str = "*";
 
+/// One element artoken writes into `<settings>`: its name (also its block's kind), the list
+/// it goes in, the child a refresh rewrites, that child's new text, and the whole element.
+struct Entry<'a> {
+    elem: &'static str,
+    container: &'static str,
+    field: &'static str,
+    value: &'a str,
+    build: fn(indent: &str, step: &str, name: &str, value: &str) -> Vec<String>,
+}
+
+impl Entry<'_> {
+    fn lines(&self, indent: &str, step: &str, name: &str) -> Vec<String> {
+        (self.build)(indent, step, name, self.value)
+    }
+}
+
+/// A `<server>` whose password is the token.
+fn server_entry(token: &str) -> Entry<'_> {
+    Entry {
+        elem: KIND,
+        container: "servers",
+        field: "password",
+        value: token,
+        build: server,
+    }
+}
+
+/// A `<mirror>` of every repository to `url`.
+fn mirror_entry(url: &str) -> Entry<'_> {
+    Entry {
+        elem: MIRROR,
+        container: "mirrors",
+        field: "url",
+        value: url,
+        build: mirror,
+    }
+}
+
 fn server(indent: &str, step: &str, name: &str, token: &str) -> Vec<String> {
     let i2 = format!("{indent}{step}");
     vec![
@@ -20,96 +58,6 @@ fn server(indent: &str, step: &str, name: &str, token: &str) -> Vec<String> {
         format!("{i2}<password>{}</password>", escape(token)),
         format!("{indent}</server>"),
     ]
-}
-
-/// The `<id>` of a `<server>`, trimmed.
-fn id<'a>(text: &'a str, elems: &[xml::Elem], server: &xml::Elem) -> Option<&'a str> {
-    let id = children(elems, server, Some("id")).into_iter().next()?;
-    xml::content(id).map(|r| text[r].trim())
-}
-
-/// Refreshes the server in block `b` by structure: only the text of its `<password>`
-/// changes, so whatever formatting the block has now (re-indented, CRLF, tabs) stays. A
-/// block whose server was emptied or broken by hand gets a whole new one between its markers.
-fn refresh(mut d: Doc, b: &Block, name: &str, token: &str) -> Result<String, String> {
-    let text = d.render();
-    let elems = elements(&text)?;
-    let password = xml::inside(&d, &elems, b)
-        .into_iter()
-        .filter(|e| e.name == "server" && id(&text, &elems, e) == Some(name))
-        .find_map(|s| children(&elems, s, Some("password")).into_iter().next())
-        .and_then(xml::content);
-    if let Some(r) = password {
-        let mut out = text;
-        out.replace_range(r, &escape(token));
-        return Ok(out);
-    }
-    let indent = indent_of(d.text(b.begin)).to_string();
-    d.replace_content(b, &server(&indent, &xml::step(&d), name, token));
-    let out = d.render();
-    xml::check(&out, "settings", name)?;
-    Ok(out)
-}
-
-/// Adds (or refreshes) the server `name`.
-pub fn login(text: &str, name: &str, token: &str) -> Result<String, String> {
-    let mut d = Doc::parse(text, XML);
-    if let Some(b) = d.find(name, KIND)? {
-        return refresh(d, &b, name, token);
-    }
-    d.remove_named(name)?;
-    // A `--serve` mirror of the same name went: its `<mirrors>` scaffold goes with it.
-    d.remove_unneeded_scaffolds(&xml::needed)?;
-    if d.render().trim().is_empty() {
-        xml::skeleton(
-            &mut d,
-            &[
-                "<settings>".into(),
-                "  <servers>".into(),
-                "  </servers>".into(),
-                "</settings>".into(),
-            ],
-        );
-        let at = d.len() - 3;
-        d.insert(
-            at,
-            "    ",
-            Some(name),
-            KIND,
-            &server("    ", "  ", name, token),
-        );
-        return Ok(d.render());
-    }
-    let text = d.render();
-    let elems = elements(&text)?;
-    let r = root(&elems, "settings")?;
-    if let Some(servers) = children(&elems, r, Some("servers")).first() {
-        for s in children(&elems, servers, Some("server")) {
-            if id(&text, &elems, s) == Some(name) {
-                return Err(format!(
-                    "line {}: a <server> with <id>{name}</id> that artoken did not write is already there; remove it, or name the repository differently in artoken.yml",
-                    xml::line_of(&text, s.start) + 1
-                ));
-            }
-        }
-    }
-    let unit = xml::step(&d);
-    let (at, indent) = xml::container(&mut d, "settings", "servers")?;
-    d.insert(
-        at,
-        &indent,
-        Some(name),
-        KIND,
-        &server(&indent, &unit, name, token),
-    );
-    let out = d.render();
-    xml::check(&out, "settings", name)?;
-    Ok(out)
-}
-
-/// Removes the server or the mirror of `name` (and the scaffolds nothing needs any more).
-pub fn logout(text: &str, name: &str) -> Result<String, String> {
-    xml::logout(text, name)
 }
 
 fn mirror(indent: &str, step: &str, name: &str, url: &str) -> Vec<String> {
@@ -138,31 +86,115 @@ fn child_text<'a>(
     xml::content(c).map(|r| text[r].trim())
 }
 
-/// Refreshes the mirror in block `b` by structure: only the text of its `<url>` changes, so
-/// the block's formatting and a `<mirrorOf>` narrowed by hand stay. A block whose mirror was
-/// emptied or broken by hand gets a whole new one between its markers.
-fn refresh_mirror(mut d: Doc, b: &Block, name: &str, url: &str) -> Result<String, String> {
+/// Refreshes `name`'s entry in block `b` by structure: only the text of its `field` (the
+/// password, the mirror's URL) changes, so whatever formatting the block has now (re-indented,
+/// CRLF, tabs, a `<mirrorOf>` narrowed by hand) stays. A block whose element was emptied or
+/// broken by hand gets a whole new one between its markers.
+fn refresh(mut d: Doc, b: &Block, name: &str, e: &Entry) -> Result<String, String> {
     let text = d.render();
     let elems = elements(&text)?;
     let at = xml::inside(&d, &elems, b)
         .into_iter()
-        .filter(|e| e.name == "mirror" && child_text(&text, &elems, e, "id") == Some(name))
-        .find_map(|m| children(&elems, m, Some("url")).into_iter().next())
+        .filter(|x| x.name == e.elem && child_text(&text, &elems, x, "id") == Some(name))
+        .find_map(|x| children(&elems, x, Some(e.field)).into_iter().next())
         .and_then(xml::content);
     let out = match at {
         Some(r) => {
             let mut out = text;
-            out.replace_range(r, &escape(url));
+            out.replace_range(r, &escape(e.value));
             out
         }
         None => {
             let indent = indent_of(d.text(b.begin)).to_string();
-            d.replace_content(b, &mirror(&indent, &xml::step(&d), name, url));
+            d.replace_content(b, &e.lines(&indent, &xml::step(&d), name));
             d.render()
         }
     };
     xml::check(&out, "settings", name)?;
     Ok(out)
+}
+
+/// Refuses when one of the user's own elements of `e`'s kind has the id `name` (artoken would
+/// write a second one), or when `also` says one is in the way.
+fn refuse_users(
+    d: &Doc,
+    name: &str,
+    e: &Entry,
+    also: impl Fn(&str, &[xml::Elem], &xml::Elem, usize) -> Result<(), String>,
+) -> Result<(), String> {
+    let text = d.render();
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    let elems = elements(&text)?;
+    let r = root(&elems, "settings")?;
+    let tags = d.tags()?;
+    if let Some(list) = children(&elems, r, Some(e.container)).first() {
+        for x in children(&elems, list, Some(e.elem)) {
+            let line = xml::line_of(&text, x.start);
+            if tags[line] != Tag::User {
+                continue;
+            }
+            if child_text(&text, &elems, x, "id") == Some(name) {
+                return Err(format!(
+                    "line {}: a <{}> with <id>{name}</id> that artoken did not write is already there; remove it, or name the repository differently in artoken.yml",
+                    line + 1,
+                    e.elem
+                ));
+            }
+            also(&text, &elems, x, line)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds `name`'s entry in its list (made when missing; the whole file when it is empty).
+fn add(mut d: Doc, name: &str, e: &Entry) -> Result<String, String> {
+    if d.render().trim().is_empty() {
+        xml::skeleton(
+            &mut d,
+            &[
+                "<settings>".into(),
+                format!("  <{}>", e.container),
+                format!("  </{}>", e.container),
+                "</settings>".into(),
+            ],
+        );
+        let at = d.len() - 3;
+        d.insert(at, "    ", Some(name), e.elem, &e.lines("    ", "  ", name));
+        return Ok(d.render());
+    }
+    let unit = xml::step(&d);
+    let (at, indent) = xml::container(&mut d, "settings", e.container)?;
+    d.insert(
+        at,
+        &indent,
+        Some(name),
+        e.elem,
+        &e.lines(&indent, &unit, name),
+    );
+    let out = d.render();
+    xml::check(&out, "settings", name)?;
+    Ok(out)
+}
+
+/// Adds (or refreshes) the server `name`.
+pub fn login(text: &str, name: &str, token: &str) -> Result<String, String> {
+    let e = server_entry(token);
+    let mut d = Doc::parse(text, XML);
+    if let Some(b) = d.find(name, KIND)? {
+        return refresh(d, &b, name, &e);
+    }
+    d.remove_named(name)?;
+    // A `--serve` mirror of the same name went: its `<mirrors>` scaffold goes with it.
+    d.remove_unneeded_scaffolds(&xml::needed)?;
+    refuse_users(&d, name, &e, |_, _, _, _| Ok(()))?;
+    add(d, name, &e)
+}
+
+/// Removes the server or the mirror of `name` (and the scaffolds nothing needs any more).
+pub fn logout(text: &str, name: &str) -> Result<String, String> {
+    xml::logout(text, name)
 }
 
 /// The mirror's URL for `--serve URL`: the proxy's base (`http://127.0.0.1:7353`, as `serve`
@@ -210,70 +242,25 @@ pub fn serve_url(url: &str, name: &str) -> Result<String, String> {
 /// of the user's would shadow it (Maven takes the first mirror that matches a repository) or
 /// has the same id.
 pub fn login_mirror(text: &str, name: &str, url: &str) -> Result<String, String> {
+    let e = mirror_entry(url);
     let mut d = Doc::parse(text, XML);
     d.remove_kinds_except(name, &[MIRROR])?;
     d.remove_unneeded_scaffolds(&xml::needed)?;
     if let Some(b) = d.find(name, MIRROR)? {
-        return refresh_mirror(d, &b, name, url);
+        return refresh(d, &b, name, &e);
     }
-    if d.render().trim().is_empty() {
-        xml::skeleton(
-            &mut d,
-            &[
-                "<settings>".into(),
-                "  <mirrors>".into(),
-                "  </mirrors>".into(),
-                "</settings>".into(),
-            ],
-        );
-        let at = d.len() - 3;
-        d.insert(
-            at,
-            "    ",
-            Some(name),
-            MIRROR,
-            &mirror("    ", "  ", name, url),
-        );
-        return Ok(d.render());
-    }
-    let text = d.render();
-    let elems = elements(&text)?;
-    let r = root(&elems, "settings")?;
-    let tags = d.tags()?;
-    if let Some(mirrors) = children(&elems, r, Some("mirrors")).first() {
-        for m in children(&elems, mirrors, Some("mirror")) {
-            let line = xml::line_of(&text, m.start);
-            if tags[line] != Tag::User {
-                continue;
-            }
-            let id = child_text(&text, &elems, m, "id").unwrap_or("");
-            if id == name {
-                return Err(format!(
-                    "line {}: a <mirror> with <id>{name}</id> that artoken did not write is already there; remove it, or name the repository differently in artoken.yml",
-                    line + 1
-                ));
-            }
-            let of = child_text(&text, &elems, m, "mirrorOf").unwrap_or("");
-            if of.contains('*') {
-                return Err(format!(
-                    "line {}: <mirror> {id:?} already mirrors {of:?}, and Maven takes the first mirror that matches, so artoken's would never be used; remove it or narrow its <mirrorOf>",
-                    line + 1
-                ));
-            }
+    refuse_users(&d, name, &e, |text, elems, m, line| {
+        let id = child_text(text, elems, m, "id").unwrap_or("");
+        let of = child_text(text, elems, m, "mirrorOf").unwrap_or("");
+        if of.contains('*') {
+            return Err(format!(
+                "line {}: <mirror> {id:?} already mirrors {of:?}, and Maven takes the first mirror that matches, so artoken's would never be used; remove it or narrow its <mirrorOf>",
+                line + 1
+            ));
         }
-    }
-    let unit = xml::step(&d);
-    let (at, indent) = xml::container(&mut d, "settings", "mirrors")?;
-    d.insert(
-        at,
-        &indent,
-        Some(name),
-        MIRROR,
-        &mirror(&indent, &unit, name, url),
-    );
-    let out = d.render();
-    xml::check(&out, "settings", name)?;
-    Ok(out)
+        Ok(())
+    })?;
+    add(d, name, &e)
 }
 
 #[cfg(test)]
