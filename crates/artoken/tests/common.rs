@@ -206,23 +206,71 @@ pub fn first_err_line(out: &Output) -> String {
         .to_string()
 }
 
-/// A running `artoken serve` for `mvn`.
+/// Sends `head` (request line and header lines, no final blank line) and `body` to `addr`
+/// (`host:port`) on a fresh HTTP/1.1 connection: the status and the response body.
+pub fn http_send(addr: &str, head: &str, body: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut req = format!(
+        "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    s.write_all(&req).unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let resp = String::from_utf8_lossy(&resp).into_owned();
+    let status = resp[9..12].parse().unwrap();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A plain GET of an `http://` URL on a fresh connection: the status and the body.
+pub fn http_get(url: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    http_send(host, &format!("GET /{path} HTTP/1.1\r\nHost: {host}"), b"")
+}
+
+/// A running `artoken serve` on a free port of 127.0.0.1; dropped, it is killed and its
+/// stderr (warnings, the access log) joins the suite-wide leak check.
 pub struct Serve {
     child: std::process::Child,
     cmd: Command,
     /// `http://127.0.0.1:PORT`
     pub base: String,
-    /// `http://127.0.0.1:PORT/NAME/`, as printed
+    /// The repository lines it printed at start-up.
+    pub lines: Vec<String>,
+    /// The first repository's URL, as printed (`http://127.0.0.1:PORT/NAME/`).
     pub url: String,
     stderr: std::path::PathBuf,
 }
 
 impl Serve {
-    /// Starts it on a free port and reads the repository line it prints for `name` (`format`).
+    /// Starts it and checks the one repository line it prints for `name` (`format`).
     pub fn start(env: &Env, name: &str, format: &str) -> Serve {
-        let stderr = env.sb.root().join("serve.err");
+        let s = Serve::start_with(env, &[], 1);
+        assert_eq!(
+            s.lines[0],
+            format!("  {name} ({format}): {}/{name}/", s.base)
+        );
+        s
+    }
+
+    /// Starts it with `extra` flags and reads its address and `repositories` repository lines.
+    pub fn start_with(env: &Env, extra: &[&str], repositories: usize) -> Serve {
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let stderr = env.sb.root().join(format!("serve-{n}.err"));
         let mut cmd = env.artoken();
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap());
@@ -236,27 +284,33 @@ impl Serve {
                 }
             }
         });
-        let next = || {
-            rx.recv_timeout(std::time::Duration::from_secs(60))
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "artoken serve printed too little:\n{}",
-                        std::fs::read_to_string(&stderr).unwrap_or_default()
-                    )
-                })
+        let mut next = || match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "artoken serve printed too little:\n{}",
+                    std::fs::read_to_string(&stderr).unwrap_or_default()
+                )
+            }
         };
         let first = next();
+        let lines: Vec<String> = (0..repositories).map(|_| next()).collect();
         let base = first
             .strip_prefix("artoken serve listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
             .to_string();
-        let line = next();
-        let url = format!("{base}/{name}/");
-        assert_eq!(line, format!("  {name} ({format}): {url}"));
+        let url = lines
+            .first()
+            .and_then(|l| l.split_once("): "))
+            .map(|(_, u)| u.to_string())
+            .unwrap_or_else(|| format!("{base}/"));
         Serve {
             child,
             cmd,
             base,
+            lines,
             url,
             stderr,
         }
@@ -264,6 +318,55 @@ impl Serve {
 
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// `host:port` of the listener.
+    pub fn addr(&self) -> &str {
+        self.base.strip_prefix("http://").unwrap()
+    }
+
+    /// Sends a raw request (see [`http_send`]) straight to it.
+    pub fn send(&self, head: &str, body: &[u8]) -> (u16, String) {
+        http_send(self.addr(), head, body)
+    }
+
+    /// GET `path` straight from it: the status and the body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        http_get(&format!("{}{path}", self.base))
+    }
+
+    /// Polls stderr until `pred` holds for it (an access line is written when the response
+    /// is done, which may be just after the client read it).
+    pub fn wait_stderr(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let err = self.stderr();
+            if pred(&err) {
+                return err;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {what} on stderr:\n{err}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then its exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        testkit::run(Command::new("kill").args(["-TERM", &pid]));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "artoken serve did not stop on SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 }
 

@@ -3,10 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use codeartifact_emulator::{EmulatorConfig, Faults};
@@ -14,132 +12,11 @@ use common::*;
 use testkit::clients::{pip_install, uv_install};
 use testkit::{Sandbox, on_path, run, text, tool};
 
-/// A running `artoken serve`.
-struct Serve {
-    child: Child,
-    cmd: Command,
-    /// `http://127.0.0.1:PORT`
-    base: String,
-    /// The repository lines printed at start-up.
-    lines: Vec<String>,
-    stderr: PathBuf,
-}
-
-impl Serve {
-    fn start(env: &Env, extra: &[&str]) -> Serve {
-        let stderr = env
-            .sb
-            .root()
-            .join(format!("serve-{}.err", std::process::id()));
-        let mut cmd = env.artoken();
-        cmd.args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap());
-        let mut child = cmd.spawn().expect("spawn artoken serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                if tx.send(line.unwrap_or_default()).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!(
-                    "artoken serve printed nothing:\n{}",
-                    std::fs::read_to_string(&stderr).unwrap_or_default()
-                )
-            });
-        let base = first
-            .strip_prefix("artoken serve listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
-        let lines = (0..2)
-            .map(|_| {
-                rx.recv_timeout(Duration::from_secs(60))
-                    .expect("a repository line")
-            })
-            .collect();
-        Serve {
-            child,
-            cmd,
-            base,
-            lines,
-            stderr,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    fn health(&self) -> serde_json::Value {
-        let (status, body) = http_get(&format!("{}/_artoken/health", self.base));
-        assert_eq!(status, 200, "{body}");
-        serde_json::from_str(&body).unwrap()
-    }
-
-    /// SIGTERM, then the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        run(Command::new("kill").args(["-TERM", &pid]));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "artoken serve did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        if let Ok(status) = self.child.wait() {
-            // Its stderr (warnings, the access log) joins the suite-wide leak check.
-            let out = Output {
-                status,
-                stdout: Vec::new(),
-                stderr: self.stderr().into_bytes(),
-            };
-            testkit::record_output(&self.cmd, &out);
-        }
-    }
-}
-
-/// A plain HTTP/1.1 GET on a fresh connection: status and body.
-fn http_get(url: &str) -> (u16, String) {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let status = resp[9..12].parse().unwrap();
-    let body = resp
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+/// `serve`'s health report.
+fn health(serve: &Serve) -> serde_json::Value {
+    let (status, body) = serve.get("/_artoken/health");
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
 }
 
 /// `npm install PACKAGE` in a new project whose .npmrc names the registry and no token.
@@ -175,7 +52,7 @@ fn with_faults(env: &Env, f: impl FnOnce(&mut Faults)) {
 #[test]
 fn pip_uv_and_npm_install_through_the_proxy_without_a_token() {
     let env = setup();
-    let serve = Serve::start(&env, &[]);
+    let serve = Serve::start_with(&env, &[], 2);
     assert_eq!(
         serve.lines,
         vec![
@@ -217,7 +94,7 @@ fn pip_uv_and_npm_install_through_the_proxy_without_a_token() {
         )),
         "the lock file names the proxy: {lock}"
     );
-    let health = serve.health();
+    let health = health(&serve);
     assert_eq!(health["status"], "ok", "{health}");
     // One token, fetched once for both repositories of the domain.
     assert_eq!(env.tokens_issued(), 1);
@@ -233,11 +110,9 @@ fn pip_uv_and_npm_install_through_the_proxy_without_a_token() {
 #[test]
 fn the_access_log_is_structured_and_never_shows_a_token() {
     let env = setup();
-    let serve = Serve::start(&env, &["--access-log", "json"]);
-    let (status, _) = http_get(&format!("{}/demo/simple/artoken-demo/", serve.base));
-    assert_eq!(status, 200);
-    let (status, _) = http_get(&format!("{}/demo/simple/no-such-project/", serve.base));
-    assert_eq!(status, 404);
+    let serve = Serve::start_with(&env, &["--access-log", "json"], 2);
+    assert_eq!(serve.get("/demo/simple/artoken-demo/").0, 200);
+    assert_eq!(serve.get("/demo/simple/no-such-project/").0, 404);
     // A record is written when its response body ends: poll for both.
     let json_lines = |err: &str| -> Vec<serde_json::Value> {
         err.lines()
@@ -245,11 +120,7 @@ fn the_access_log_is_structured_and_never_shows_a_token() {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while json_lines(&serve.stderr()).len() < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let err = serve.stderr();
+    let err = serve.wait_stderr("two access records", |e| json_lines(e).len() >= 2);
     assert_no_token(&env, &err);
     let lines = json_lines(&err);
     assert_eq!(lines.len(), 2, "{err}");
@@ -286,7 +157,7 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
 #[test]
 fn twine_uploads_through_the_proxy_and_pip_installs_the_upload() {
     let env = setup();
-    let serve = Serve::start(&env, &[]);
+    let serve = Serve::start_with(&env, &[], 2);
     let wheel = make_wheel(
         &env.sb,
         &env.sb.work().join("dist"),
@@ -328,7 +199,7 @@ fn installs_keep_working_across_many_token_lifetimes() {
         },
         ..emulator_config()
     });
-    let serve = Serve::start(&env, &[]);
+    let serve = Serve::start_with(&env, &[], 2);
     let index = format!("{}/demo/simple/", serve.base);
     let registry = format!("{}/js/", serve.base);
     let start = Instant::now();
@@ -360,7 +231,7 @@ fn installs_keep_working_across_many_token_lifetimes() {
         "only {issued} tokens in {:?} of 3-second tokens",
         start.elapsed()
     );
-    let health = serve.health();
+    let health = health(&serve);
     assert_eq!(health["status"], "ok", "{health}");
     assert_no_token(&env, &serve.stderr());
     env.assert_no_token_on_disk(&[]);
@@ -379,14 +250,14 @@ fn a_token_endpoint_outage_is_ridden_out_and_recovered_from() {
     });
     let mut env = env;
     env.sb.set_env("AWS_MAX_ATTEMPTS", "1");
-    let serve = Serve::start(&env, &[]);
-    assert_eq!(serve.health()["status"], "ok");
+    let serve = Serve::start_with(&env, &[], 2);
+    assert_eq!(health(&serve)["status"], "ok");
     with_faults(&env, |f| f.token_endpoint_down = true);
     let index = format!("{}/demo/simple/", serve.base);
     // Wait for a failed refresh to show.
     let deadline = Instant::now() + Duration::from_secs(30);
     let degraded = loop {
-        let h = serve.health();
+        let h = health(&serve);
         if h["status"] == "degraded" {
             break h;
         }
@@ -414,7 +285,7 @@ fn a_token_endpoint_outage_is_ridden_out_and_recovered_from() {
     with_faults(&env, |f| f.token_endpoint_down = false);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let h = serve.health();
+        let h = health(&serve);
         if h["status"] == "ok" {
             assert!(
                 h["repositories"][0]["token_expires_in"].as_i64().unwrap() > 10,
@@ -444,7 +315,7 @@ fn a_token_endpoint_outage_is_ridden_out_and_recovered_from() {
 #[test]
 fn sigterm_lets_a_request_in_flight_finish() {
     let env = setup();
-    let serve = Serve::start(&env, &[]);
+    let serve = Serve::start_with(&env, &[], 2);
     with_faults(&env, |f| f.latency_ms = 1500);
     let url = format!("{}/demo/simple/artoken-demo/", serve.base);
     let received = |env: &Env| env.emu.stats().requests.get("received").copied();
@@ -499,8 +370,8 @@ fn listening_off_loopback_needs_a_flag_and_a_client_secret() {
     // With a secret (here on loopback), pip passes it as the index password.
     let secret = env.sb.root().join("client-secret");
     std::fs::write(&secret, "a-long-random-client-secret-0123456789\n").unwrap();
-    let serve = Serve::start(&env, &["--client-secret-file", secret.to_str().unwrap()]);
-    let (status, _) = http_get(&format!("{}/demo/simple/", serve.base));
+    let serve = Serve::start_with(&env, &["--client-secret-file", secret.to_str().unwrap()], 2);
+    let (status, _) = serve.get("/demo/simple/");
     assert_eq!(status, 401);
     let index = format!("{}/demo/simple/", serve.base).replacen(
         "http://",

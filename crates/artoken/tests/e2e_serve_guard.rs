@@ -4,129 +4,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
-
 use common::*;
 use testkit::clients::pip_install;
 use testkit::text;
-
-/// A running `artoken serve` (as in e2e_serve.rs).
-struct Serve {
-    child: Child,
-    cmd: Command,
-    /// `http://127.0.0.1:PORT`
-    base: String,
-    stderr: PathBuf,
-}
-
-impl Serve {
-    fn start(env: &Env, extra: &[&str]) -> Serve {
-        let stderr = env
-            .sb
-            .root()
-            .join(format!("serve-guard-{}.err", std::process::id()));
-        let mut cmd = env.artoken();
-        cmd.args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap());
-        let mut child = cmd.spawn().expect("spawn artoken serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                if tx.send(line.unwrap_or_default()).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!(
-                    "artoken serve printed nothing:\n{}",
-                    std::fs::read_to_string(&stderr).unwrap_or_default()
-                )
-            });
-        let base = first
-            .strip_prefix("artoken serve listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
-        Serve {
-            child,
-            cmd,
-            base,
-            stderr,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    /// `host:port` of the listener.
-    fn addr(&self) -> &str {
-        self.base.strip_prefix("http://").unwrap()
-    }
-
-    /// Sends `head` (request line and header lines, no final blank line) and `body` on a fresh
-    /// HTTP/1.1 connection: the status and the response body.
-    fn send(&self, head: &str, body: &[u8]) -> (u16, String) {
-        let mut s = std::net::TcpStream::connect(self.addr()).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut req = format!(
-            "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        req.extend_from_slice(body);
-        s.write_all(&req).unwrap();
-        let mut resp = Vec::new();
-        s.read_to_end(&mut resp).unwrap();
-        let resp = String::from_utf8_lossy(&resp).into_owned();
-        let status = resp[9..12].parse().unwrap();
-        let body = resp
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
-    }
-
-    /// Polls stderr until `pred` holds for it (the access line is written when the response
-    /// is done, which may be just after the client read it).
-    fn wait_stderr(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let err = self.stderr();
-            if pred(&err) {
-                return err;
-            }
-            assert!(Instant::now() < deadline, "no {what} on stderr:\n{err}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        if let Ok(status) = self.child.wait() {
-            // Its stderr (the access log) joins the suite-wide leak check.
-            let out = Output {
-                status,
-                stdout: Vec::new(),
-                stderr: self.stderr().into_bytes(),
-            };
-            testkit::record_output(&self.cmd, &out);
-        }
-    }
-}
 
 /// A wheel upload as twine sends it: multipart/form-data, which a plain HTML form can send
 /// across sites without a CORS preflight.
@@ -168,7 +48,7 @@ fn uploads(env: &Env) -> u64 {
 #[test]
 fn a_cross_site_form_upload_is_refused_and_pip_still_works() {
     let env = setup();
-    let serve = Serve::start(&env, &[]);
+    let serve = Serve::start_with(&env, &[], 0);
     let addr = serve.addr().to_string();
     let port = addr.rsplit(':').next().unwrap().to_string();
     let (ctype, body) = twine_like_upload("planted-pkg");

@@ -5,11 +5,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
-
 use common::*;
 use testkit::connect_proxy::ConnectProxy;
 
@@ -109,64 +104,6 @@ fn an_https_endpoint_is_reached_by_a_connect_tunnel_unless_no_proxy_covers_it() 
     }
 }
 
-/// A running `artoken serve`; killed on drop.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(env: &Env) -> Serve {
-        let mut child = env
-            .artoken()
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn artoken serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                if tx.send(line.unwrap_or_default()).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("artoken serve printed its address");
-        let base = first
-            .strip_prefix("artoken serve listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
-        Serve { child, base }
-    }
-
-    /// GET through serve (a direct connection to it): the status.
-    fn get(&self, path: &str) -> u16 {
-        let host = self.base.strip_prefix("http://").unwrap();
-        let mut s = std::net::TcpStream::connect(host).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        resp[9..12].parse().unwrap()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn serve_upstream_goes_through_the_proxy_unless_no_proxy_covers_it() {
     let upstream_gets = |p: &ConnectProxy, emu: &str| {
@@ -181,8 +118,8 @@ fn serve_upstream_goes_through_the_proxy_unless_no_proxy_covers_it() {
         let p = ConnectProxy::start();
         let mut env = setup();
         env.sb.set_env(var, p.url());
-        let serve = Serve::start(&env);
-        assert_eq!(serve.get("/demo/simple/"), 200);
+        let serve = Serve::start_with(&env, &[], 0);
+        assert_eq!(serve.get("/demo/simple/").0, 200);
         assert_eq!(
             upstream_gets(&p, &env.emu.url()),
             1,
@@ -196,9 +133,9 @@ fn serve_upstream_goes_through_the_proxy_unless_no_proxy_covers_it() {
         let mut env = setup();
         env.sb.set_env("HTTP_PROXY", p.url());
         env.sb.set_env("NO_PROXY", no);
-        let serve = Serve::start(&env);
-        assert_eq!(serve.get("/demo/simple/"), 200);
-        assert_eq!(serve.get("/demo/simple/"), 200);
+        let serve = Serve::start_with(&env, &[], 0);
+        assert_eq!(serve.get("/demo/simple/").0, 200);
+        assert_eq!(serve.get("/demo/simple/").0, 200);
         assert_eq!(p.count(), 0, "NO_PROXY={no}: {:?}", p.seen());
     }
 }
