@@ -40,13 +40,6 @@ fn meanwhile<F: Future<Output = ()> + Send + 'static>(f: F) {
     .unwrap();
 }
 
-async fn sdk_config(url: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(url)
-        .load()
-        .await
-}
-
 #[test]
 fn a_secret_written_between_read_and_swap_keeps_the_other_writers_key() {
     let w = World::new();

@@ -119,10 +119,7 @@ impl World {
     }
 
     pub async fn s3(&self) -> aws_sdk_s3::Client {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(self.moto.url())
-            .load()
-            .await;
+        let conf = sdk_config(&self.moto.url()).await;
         aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&conf)
                 .force_path_style(true)
@@ -131,28 +128,19 @@ impl World {
     }
 
     pub async fn glue(&self) -> aws_sdk_glue::Client {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(self.moto.url())
-            .load()
-            .await;
+        let conf = sdk_config(&self.moto.url()).await;
         aws_sdk_glue::Client::new(&conf)
     }
 
     /// A Secrets Manager client on moto, for setting up and checking (not artoken's own).
     pub async fn secretsmanager(&self) -> aws_sdk_secretsmanager::Client {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(self.moto.url())
-            .load()
-            .await;
+        let conf = sdk_config(&self.moto.url()).await;
         aws_sdk_secretsmanager::Client::new(&conf)
     }
 
     /// An SSM client on moto, likewise.
     pub async fn ssm(&self) -> aws_sdk_ssm::Client {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(self.moto.url())
-            .load()
-            .await;
+        let conf = sdk_config(&self.moto.url()).await;
         aws_sdk_ssm::Client::new(&conf)
     }
 
@@ -215,6 +203,15 @@ impl World {
             .await
             .unwrap();
     }
+}
+
+/// The SDK's configuration for test clients of the service at `url` (moto), on the
+/// environment's fake credentials.
+pub async fn sdk_config(url: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .load()
+        .await
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
