@@ -1,5 +1,6 @@
 //! docs/aws.md against deploy/sam/template.yaml: the function the page invokes is the one the
-//! template deploys, and its example events name only repositories that function knows.
+//! template deploys, and its example events name only repositories that function knows; the
+//! secret stores' IAM actions are the same in the code, deploy/iam, the template and the page.
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(testkit::workspace_root().join(rel)).unwrap()
@@ -123,4 +124,82 @@ fn the_checks_catch_a_wrong_name_or_repository() {
     assert_eq!(parameter_default(template, "Missing"), None);
     let doc = "```json\n{\"action\": \"refresh\", \"repository\": \"corp\"}\n```\n";
     assert_eq!(json_examples(doc)[0]["repository"], "corp");
+}
+
+/// The AWS operations `src` (artoken-aws's module for one service) calls on its `client`:
+/// `client.put_secret_value()` is `PutSecretValue`.
+fn operations_called(src: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for (i, _) in src.match_indices("client") {
+        let rest = src[i + "client".len()..].trim_start();
+        let Some(rest) = rest.strip_prefix('.') else {
+            continue;
+        };
+        let op: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect();
+        if op.is_empty() || !rest[op.len()..].starts_with("()") {
+            continue;
+        }
+        let pascal = op
+            .split('_')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect::<String>();
+        out.insert(pascal);
+    }
+    out
+}
+
+#[test]
+fn the_secret_store_permissions_are_what_the_code_calls_everywhere_they_are_listed() {
+    let policy: serde_json::Value =
+        serde_json::from_str(&read("deploy/iam/secret-stores.json")).unwrap();
+    let template = read("deploy/sam/template.yaml");
+    let page = read("docs/aws.md");
+    for (service, module, row) in [
+        ("secretsmanager", "secrets", "| Secrets Manager |"),
+        ("ssm", "ssm", "| SSM |"),
+    ] {
+        let called: std::collections::BTreeSet<String> =
+            operations_called(&read(&format!("crates/artoken-aws/src/{module}.rs")))
+                .into_iter()
+                .map(|op| format!("{service}:{op}"))
+                .collect();
+        assert!(called.len() >= 3, "{service}: found only {called:?}");
+        let granted: std::collections::BTreeSet<String> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .filter(|a| a.starts_with(&format!("{service}:")))
+            .collect();
+        assert_eq!(granted, called, "deploy/iam/secret-stores.json vs the code");
+        let row = page
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("docs/aws.md has no {row} row"));
+        let listed: std::collections::BTreeSet<String> = row
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|a| a.starts_with(&format!("{service}:")))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(listed, called, "docs/aws.md vs the code");
+        for action in &called {
+            assert!(
+                template.contains(&format!("                  - {action}\n")),
+                "deploy/sam/template.yaml lacks {action}"
+            );
+        }
+    }
+}
+
+#[test]
+fn operations_are_read_from_calls_on_the_client() {
+    let src = "let r = client\n        .get_secret_value()\n; client.describe_secret().x(); read(client, id); client.config();";
+    let ops: Vec<String> = operations_called(src).into_iter().collect();
+    assert_eq!(ops, ["Config", "DescribeSecret", "GetSecretValue"]);
 }
