@@ -191,6 +191,7 @@ fn status(app: &App, args: StatusArgs) -> Result<ExitCode> {
     let mut rows = Vec::new();
     for (name, spec) in &app.config.repositories {
         let cached = app.provider.cached_token(spec);
+        let handed = app.provider.handed_source(spec);
         let origin = app
             .config
             .origin(name)
@@ -213,6 +214,8 @@ fn status(app: &App, args: StatusArgs) -> Result<ExitCode> {
                 "expires_in_seconds": t.seconds_left(now),
                 "fresh": !t.needs_refresh(now, app.provider.settings().refresh_before),
             })),
+            // Where the token comes from: `cache` (fetched from AWS), or the handed-in source.
+            "token_source": handed.as_ref().map_or("cache".to_string(), |h| format!("handed in: {h}")),
         }));
     }
     if args.json {
@@ -237,13 +240,18 @@ fn status(app: &App, args: StatusArgs) -> Result<ExitCode> {
     }
     for (name, spec) in &app.config.repositories {
         let cached = app.provider.cached_token(spec);
-        let token = match &cached {
-            Some(t) => format!(
-                "{} ({})",
+        let handed = app.provider.handed_source(spec);
+        let token = match (&cached, &handed) {
+            (Some(t), h) => format!(
+                "{} ({}){}",
                 human::expiry(t.seconds_left(now)),
-                human::utc(t.expires_at)
+                human::utc(t.expires_at),
+                h.as_ref()
+                    .map(|h| format!(", handed in: {h}"))
+                    .unwrap_or_default()
             ),
-            None => "no cached token".into(),
+            (None, Some(h)) => format!("handed in: {h}, not readable (see `artoken token`)"),
+            (None, None) => "no cached token".into(),
         };
         let mark = if app.config.default.as_deref() == Some(name.as_str()) {
             " (default)"

@@ -557,3 +557,38 @@ fn the_cargo_credential_provider_answers_with_the_handed_in_token() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains(&token));
     assert_eq!(control_plane_calls(&env), Vec::<String>::new());
 }
+
+/// `status` says a handed-in token is handed in, and from where (not as if it were cached),
+/// with its stated expiry; the token itself is never shown.
+#[test]
+fn status_names_where_a_handed_in_token_comes_from() {
+    let env = setup();
+    let (token, file) = secret_file(&env, "codeartifact-token");
+    let out = testkit::run(artoken(&env).arg("--token-file").arg(&file).arg("status"));
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let want = format!("handed in: token file {} (--token-file)", file.display());
+    assert!(stdout.contains(&want), "{stdout}");
+    assert!(!stdout.contains("no cached token"), "{stdout}");
+    assert_no_token_in(&out, &token, "status");
+    let out = testkit::run(
+        artoken(&env)
+            .env("ARTOKEN_TOKEN", &token)
+            .args(["status", "--json"]),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let demo = &v["repositories"][0];
+    assert_eq!(demo["name"], "demo");
+    assert_eq!(demo["token_source"], "handed in: ARTOKEN_TOKEN");
+    assert!(
+        demo["token"]["expires_in_seconds"].as_i64().is_some(),
+        "{v}"
+    );
+    assert_no_token_in(&out, &token, "status --json");
+    // Fetched tokens say so.
+    let out = testkit::run(env.artoken().args(["status", "--json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["repositories"][0]["token_source"], "cache");
+    assert_eq!(control_plane_calls(&env), Vec::<String>::new());
+}
