@@ -129,7 +129,7 @@ pub fn run(global: &Global, args: RenderArgs) -> Result<ExitCode> {
     let app = App::new(global)?;
     let text = match what {
         What::K8sSecret => {
-            let vars = crate::commands::resolved(&app)?;
+            let vars = crate::cmd::token::resolved(&app)?;
             k8s_secret(&args.name, args.namespace.as_deref(), &vars).map_err(anyhow::Error::msg)?
         }
         What::Renovate => renovate(&app, args.repo.as_deref())?,
