@@ -284,3 +284,44 @@ fn yarn_classic_needs_always_auth_and_yarn_berry_works_after_login_yarn() {
     env.ok(&["logout", "yarn", "js"]);
     assert!(!yarnrc.exists());
 }
+
+#[test]
+fn login_bun_scope_routes_only_the_scope_to_the_repository_and_bun_installs_from_it() {
+    let env = setup_js(None);
+    env.ok(&["login", "bun", "--scope", "@artoken", "js"]);
+    let bunfig = env.sb.config_home().join(".bunfig.toml");
+    let written = std::fs::read_to_string(&bunfig).unwrap();
+    assert!(
+        written.contains(&format!(
+            "[install.scopes.\"@artoken\"]\nurl = \"{}\"\ntoken = \"$CODEARTIFACT_AUTH_TOKEN\"\n",
+            npm_endpoint(&env)
+        )),
+        "{written}"
+    );
+    assert!(!written.contains("[install.registry]"), "{written}");
+    // bun adds the scoped package from the repository, with the token artoken exec hands it.
+    let add_scoped = |mut cmd: std::process::Command, dir: &std::path::Path| {
+        Js::Bun.project(dir, None);
+        cmd.current_dir(dir)
+            .args(["add", "--no-progress", "@artoken/scoped-demo"])
+            .env("BUN_INSTALL_CACHE_DIR", dir.join(".cache"));
+        run(&mut cmd)
+    };
+    let dir = env.sb.work().join("scoped");
+    let mut exec = env.artoken();
+    exec.args(["exec", "--"]).arg(tool("bun"));
+    let out = add_scoped(exec, &dir);
+    assert_ok(&out, "artoken exec -- bun add @artoken/scoped-demo");
+    env.assert_no_leak_on_stderr(&out);
+    let manifest = dir.join("node_modules/@artoken/scoped-demo/package.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    assert_eq!(v["version"], "2.0.0");
+    // Without artoken exec the variable is unset: the repository refuses bun.
+    let out = add_scoped(env.sb.command(tool("bun")), &env.sb.work().join("plain"));
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(env.emu.stats().requests.contains_key("npm:refused"));
+    env.assert_no_token_on_disk(&[]);
+    env.ok(&["logout", "bun", "js"]);
+    assert!(!bunfig.exists(), "logout takes the file login created");
+}
