@@ -368,3 +368,51 @@ fn a_users_own_keyring_shim_stays_and_a_logout_without_login_changes_nothing() {
     assert_eq!(snapshot(), users, "after login --helper and logout");
     env.assert_no_token_on_disk(&[]);
 }
+
+/// pip and uv share one keyring shim, which runs artoken with one set of config files: a
+/// `--helper` login that reads other files than the logins already in it is refused with one
+/// line, and writes nothing (neither uv.toml nor the shim); with the same files it joins them.
+#[test]
+fn a_helper_login_from_another_config_than_the_shims_is_refused_and_writes_nothing() {
+    let (env, _log) = helper_env();
+    env.ok(&["login", "pip", "--helper"]);
+    let uv_toml = Client::Uv.config(&env);
+    let before = (bytes(&shim(&env)), bytes(&uv_toml));
+    let other = env.sb.root().join("other-project");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(env.sb.work().join("artoken.yml"), other.join("artoken.yml")).unwrap();
+    let out = testkit::run(
+        env.artoken()
+            .current_dir(&other)
+            .args(["login", "uv", "--helper"]),
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = first_err_line(&out);
+    assert!(
+        err.contains(&shim(&env).display().to_string())
+            && err.contains(&format!(
+                "this login with --config '{}'",
+                other.join("artoken.yml").display()
+            )),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim().lines().count(),
+        1,
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        (bytes(&shim(&env)), bytes(&uv_toml)),
+        before,
+        "nothing written"
+    );
+    // From the same project it joins the shim.
+    env.ok(&["login", "uv", "--helper"]);
+    let script = std::fs::read_to_string(shim(&env)).unwrap();
+    assert!(script.contains("# artoken-login: uv demo"), "{script}");
+    env.ok(&["logout", "uv"]);
+    env.ok(&["logout", "pip"]);
+    assert!(bytes(&shim(&env)).is_none());
+}

@@ -62,6 +62,18 @@ pub fn records(text: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The `--config ...` arguments of the shim's `exec` line, as written (empty: none, artoken
+/// then finds the config from the directory pip or uv runs in).
+fn config_args(text: &str) -> &str {
+    let Some(exec) = text.lines().find(|l| l.starts_with("exec ")) else {
+        return "";
+    };
+    match (exec.find(" --config "), exec.rfind(" keyring")) {
+        (Some(a), Some(b)) if a < b => &exec[a + 1..b],
+        _ => "",
+    }
+}
+
 /// `'text'` for sh.
 fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
@@ -179,6 +191,29 @@ pub fn login(
         }
     };
     let mut recs = before.as_deref().map(records).unwrap_or_default();
+    let after = script(exe, &config, &recs);
+    // One shim answers every --helper login: a login with other config files would make the
+    // others answer from those, where their repositories may not be (pip would get nothing).
+    let others: Vec<&str> = recs.iter().copied().filter(|r| *r != rec).collect();
+    if let Some(before) = &before
+        && !others.is_empty()
+        && config_args(before) != config_args(&after)
+    {
+        let shown = |a: &str| {
+            if a.is_empty() {
+                "the config artoken finds where pip or uv runs".to_string()
+            } else {
+                a.to_string()
+            }
+        };
+        return Err(format!(
+            "{}: the keyring shim the other --helper logins use ({}) runs artoken with {}, this login with {}; log in with the same config files, or log out of those first",
+            path.display(),
+            others.join("; "),
+            shown(config_args(before)),
+            shown(config_args(&after)),
+        ));
+    }
     if !recs.contains(&rec) {
         recs.push(rec);
     }
@@ -304,6 +339,38 @@ mod tests {
         apply(&c);
         assert!(fs::symlink_metadata(&shim).is_err());
         assert!(logout(&dir, &uv).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_login_with_other_config_files_than_the_shims_other_logins_is_refused() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = shim_dir(home.path());
+        let a = [PathBuf::from("/proj-a/artoken.yml")];
+        let b = [PathBuf::from("/proj-b/artoken.yml")];
+        let pip = record("pip", "demo", Path::new("/h/.config/pip/pip.conf")).unwrap();
+        let uv = record("uv", "demo", Path::new("/h/.config/uv/uv.toml")).unwrap();
+        apply(&login(&dir, Path::new(EXE), &a, &pip).unwrap().unwrap());
+        let shim = fs::read_to_string(dir.join("keyring")).unwrap();
+        assert_eq!(config_args(&shim), "--config '/proj-a/artoken.yml'");
+        let e = login(&dir, Path::new(EXE), &b, &uv).unwrap_err();
+        assert!(
+            e.contains("runs artoken with --config '/proj-a/artoken.yml', this login with --config '/proj-b/artoken.yml'")
+                && e.contains("pip demo"),
+            "{e}"
+        );
+        let e = login(&dir, Path::new(EXE), &[], &uv).unwrap_err();
+        assert!(
+            e.contains("the config artoken finds where pip or uv runs"),
+            "{e}"
+        );
+        assert_eq!(fs::read_to_string(dir.join("keyring")).unwrap(), shim);
+        // The same files, or the only login again with new ones: fine.
+        apply(&login(&dir, Path::new(EXE), &a, &uv).unwrap().unwrap());
+        apply(&logout(&dir, &uv).unwrap().unwrap());
+        apply(&login(&dir, Path::new(EXE), &b, &pip).unwrap().unwrap());
+        let shim = fs::read_to_string(dir.join("keyring")).unwrap();
+        assert_eq!(config_args(&shim), "--config '/proj-b/artoken.yml'");
+        assert_eq!(config_args(&keyring::script(Path::new(EXE))), "");
     }
 
     #[test]
