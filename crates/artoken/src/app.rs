@@ -110,6 +110,19 @@ impl App {
         out
     }
 
+    /// `spec`'s token, fetched or from the cache (a spinner on a terminal); the error names
+    /// the repository.
+    pub fn token(&self, spec: &RepositorySpec) -> Result<artoken_core::cache::CachedToken> {
+        self.block_on_progress("fetching a CodeArtifact token", self.provider.token(spec))
+            .with_context(|| format!("cannot get a token for repository {}", spec.name))
+    }
+
+    /// `spec`'s repository endpoint; the error names the repository.
+    pub fn endpoint(&self, spec: &RepositorySpec) -> Result<String> {
+        self.block_on(self.provider.endpoint(spec))
+            .with_context(|| format!("cannot get the endpoint of repository {}", spec.name))
+    }
+
     pub fn repository(&self, name: Option<&str>) -> Result<&RepositorySpec> {
         Ok(self.config.repository(name)?)
     }

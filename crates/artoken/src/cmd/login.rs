@@ -143,18 +143,13 @@ pub fn login(global: &Global, args: LoginArgs) -> Result<ExitCode> {
             spec.format
         );
     }
-    let endpoint = app
-        .block_on(app.provider.endpoint(spec))
-        .with_context(|| format!("cannot get the endpoint of repository {}", spec.name))?;
+    let endpoint = app.endpoint(spec)?;
     let token = if tool.needs_token()
         && opts.helper.is_none()
         && opts.serve.is_none()
         && opts.init_script.is_none()
     {
-        Some(
-            app.block_on(app.provider.token(spec))
-                .with_context(|| format!("cannot get a token for repository {}", spec.name))?,
-        )
+        Some(app.token(spec)?)
     } else {
         None
     };

@@ -232,12 +232,8 @@ fn endpoint_and_token(app: &App, spec: &RepositorySpec, shown: &str) -> Result<(
             spec.name
         );
     }
-    let endpoint = app
-        .block_on(app.provider.endpoint(spec))
-        .with_context(|| format!("cannot get the endpoint of repository {}", spec.name))?;
-    let token = app
-        .block_on_progress("fetching a CodeArtifact token", app.provider.token(spec))
-        .with_context(|| format!("cannot get a token for repository {}", spec.name))?;
+    let endpoint = app.endpoint(spec)?;
+    let token = app.token(spec)?;
     Ok((endpoint, token.token))
 }
 

@@ -16,9 +16,7 @@ use crate::envfmt;
 
 pub fn token(app: &App, args: TokenArgs) -> Result<ExitCode> {
     let spec = app.repository(args.repo.as_deref())?;
-    let t = app
-        .block_on_progress("fetching a CodeArtifact token", app.provider.token(spec))
-        .with_context(|| format!("cannot get a token for repository {}", spec.name))?;
+    let t = app.token(spec)?;
     app.flush_warnings();
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -42,14 +40,9 @@ pub fn url(app: &App, args: UrlArgs) -> Result<ExitCode> {
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--tool: {e}"))?;
     let spec = app.repository(args.repo.as_deref())?;
-    let endpoint = app
-        .block_on(app.provider.endpoint(spec))
-        .with_context(|| format!("cannot get the endpoint of repository {}", spec.name))?;
+    let endpoint = app.endpoint(spec)?;
     let token = if tool.needs_token() {
-        Some(
-            app.block_on(app.provider.token(spec))
-                .with_context(|| format!("cannot get a token for repository {}", spec.name))?,
-        )
+        Some(app.token(spec)?)
     } else {
         None
     };
