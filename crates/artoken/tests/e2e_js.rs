@@ -176,20 +176,25 @@ fn pnpm_installs_with_the_token_helper_across_a_token_expiry() {
     );
 }
 
+/// `login bun ARGS js`: .bunfig.toml's path and text, which must hold `table` with the
+/// registry's URL and the token variable (never a token).
+fn login_bun(env: &Env, args: &[&str], table: &str) -> (std::path::PathBuf, String) {
+    env.ok(&[&["login", "bun"], args, &["js"]].concat());
+    let bunfig = env.sb.config_home().join(".bunfig.toml");
+    let written = std::fs::read_to_string(&bunfig).unwrap();
+    let want = format!(
+        "{table}\nurl = \"{}\"\ntoken = \"$CODEARTIFACT_AUTH_TOKEN\"\n",
+        npm_endpoint(env)
+    );
+    assert!(written.contains(&want), "{written}");
+    (bunfig, written)
+}
+
 #[test]
 fn bun_installs_under_artoken_exec_with_the_token_from_the_environment_across_an_expiry() {
     // 10-second tokens: `artoken exec` hands bun one with more than 4 s left.
     let env = setup_js(Some(10));
-    env.ok(&["login", "bun", "js"]);
-    let bunfig = env.sb.config_home().join(".bunfig.toml");
-    let written = std::fs::read_to_string(&bunfig).unwrap();
-    assert!(
-        written.contains(&format!(
-            "[install.registry]\nurl = \"{}\"\ntoken = \"$CODEARTIFACT_AUTH_TOKEN\"\n",
-            npm_endpoint(&env)
-        )),
-        "{written}"
-    );
+    let (bunfig, _) = login_bun(&env, &[], "[install.registry]");
     assert_eq!(env.tokens_issued(), 0, "login bun fetches no token");
     // Without artoken exec there is no token: the registry refuses bun.
     let dir = env.sb.work().join("plain");
@@ -288,15 +293,10 @@ fn yarn_classic_needs_always_auth_and_yarn_berry_works_after_login_yarn() {
 #[test]
 fn login_bun_scope_routes_only_the_scope_to_the_repository_and_bun_installs_from_it() {
     let env = setup_js(None);
-    env.ok(&["login", "bun", "--scope", "@artoken", "js"]);
-    let bunfig = env.sb.config_home().join(".bunfig.toml");
-    let written = std::fs::read_to_string(&bunfig).unwrap();
-    assert!(
-        written.contains(&format!(
-            "[install.scopes.\"@artoken\"]\nurl = \"{}\"\ntoken = \"$CODEARTIFACT_AUTH_TOKEN\"\n",
-            npm_endpoint(&env)
-        )),
-        "{written}"
+    let (bunfig, written) = login_bun(
+        &env,
+        &["--scope", "@artoken"],
+        "[install.scopes.\"@artoken\"]",
     );
     assert!(!written.contains("[install.registry]"), "{written}");
     // bun adds the scoped package from the repository, with the token artoken exec hands it.
