@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -129,16 +129,8 @@ impl Function {
 
 impl Drop for Function {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        if let Ok(status) = self.child.wait() {
-            // Its log joins the suite-wide leak check (scripts/leak-check).
-            let out = Output {
-                status,
-                stdout: Vec::new(),
-                stderr: self.log().into_bytes(),
-            };
-            testkit::record_output(&self.cmd, &out);
-        }
+        // Its log joins the suite-wide leak check (scripts/leak-check).
+        testkit::kill_and_record(&mut self.child, &self.cmd, &self.log);
     }
 }
 

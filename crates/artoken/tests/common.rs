@@ -372,14 +372,6 @@ impl Serve {
 
 impl Drop for Serve {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        if let Ok(status) = self.child.wait() {
-            let out = Output {
-                status,
-                stdout: Vec::new(),
-                stderr: self.stderr().into_bytes(),
-            };
-            testkit::record_output(&self.cmd, &out);
-        }
+        testkit::kill_and_record(&mut self.child, &self.cmd, &self.stderr);
     }
 }

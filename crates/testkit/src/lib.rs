@@ -285,6 +285,20 @@ pub fn output_retrying_busy(cmd: &mut Command) -> std::io::Result<Output> {
 /// only its stderr (see [`record_output`]).
 pub const STDOUT_HOLDS_TOKEN: &str = "ARTOKEN_TEST_STDOUT_HOLDS_TOKEN";
 
+/// Kills a background process a test started with `cmd`, and records what it wrote to the
+/// file `stderr` (its warnings, logs) for the suite-wide leak check.
+pub fn kill_and_record(child: &mut std::process::Child, cmd: &Command, stderr: &std::path::Path) {
+    let _ = child.kill();
+    if let Ok(status) = child.wait() {
+        let out = Output {
+            status,
+            stdout: Vec::new(),
+            stderr: std::fs::read(stderr).unwrap_or_default(),
+        };
+        record_output(cmd, &out);
+    }
+}
+
 pub fn record_output(cmd: &Command, out: &Output) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
