@@ -11,15 +11,24 @@ use crate::cli::StatusArgs;
 
 pub fn run(app: &App, args: StatusArgs) -> Result<ExitCode> {
     let now = now();
+    // Each repository's token is read once (a handed-in file may change between two reads).
+    let repos: Vec<_> = app
+        .config
+        .repositories
+        .iter()
+        .map(|(name, spec)| {
+            let origin = app
+                .config
+                .origin(name)
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "environment".into());
+            let cached = app.provider.cached_token(spec);
+            let handed = app.provider.handed_source(spec);
+            (name, spec, origin, cached, handed)
+        })
+        .collect();
     let mut rows = Vec::new();
-    for (name, spec) in &app.config.repositories {
-        let cached = app.provider.cached_token(spec);
-        let handed = app.provider.handed_source(spec);
-        let origin = app
-            .config
-            .origin(name)
-            .map(|p| p.to_string())
-            .unwrap_or_else(|| "environment".into());
+    for (name, spec, origin, cached, handed) in &repos {
         rows.push(serde_json::json!({
             "name": name,
             "default": app.config.default.as_deref() == Some(name.as_str()),
@@ -61,10 +70,8 @@ pub fn run(app: &App, args: StatusArgs) -> Result<ExitCode> {
     if rows.is_empty() {
         println!("no repositories configured (see `artoken --help`)");
     }
-    for (name, spec) in &app.config.repositories {
-        let cached = app.provider.cached_token(spec);
-        let handed = app.provider.handed_source(spec);
-        let token = match (&cached, &handed) {
+    for (name, spec, origin, cached, handed) in &repos {
+        let token = match (cached, handed) {
             (Some(t), h) => format!(
                 "{} ({}){}",
                 human::expiry(t.seconds_left(now)),
@@ -104,13 +111,7 @@ pub fn run(app: &App, args: StatusArgs) -> Result<ExitCode> {
         if let Some(r) = &spec.role_arn {
             println!("  role {r}");
         }
-        println!(
-            "  config {}",
-            app.config
-                .origin(name)
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "environment".into())
-        );
+        println!("  config {origin}");
         println!("  token {token}");
     }
     Ok(ExitCode::SUCCESS)
