@@ -74,6 +74,15 @@ fn config_args(text: &str) -> &str {
     }
 }
 
+/// The `--config ...` arguments the shim's `exec` line gets for `config`.
+fn config_args_of(config: &[PathBuf]) -> String {
+    config
+        .iter()
+        .map(|c| format!("--config {}", quote(&c.to_string_lossy())))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `'text'` for sh.
 fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
@@ -85,14 +94,10 @@ pub fn script(exe: &Path, config: &[PathBuf], records: &[&str]) -> String {
     let mut s = keyring::script(exe);
     if !config.is_empty() {
         let exec = format!("exec {} keyring", quote(&exe.to_string_lossy()));
-        let args: Vec<String> = config
-            .iter()
-            .map(|c| format!("--config {}", quote(&c.to_string_lossy())))
-            .collect();
         let with = format!(
             "exec {} {} keyring",
             quote(&exe.to_string_lossy()),
-            args.join(" ")
+            config_args_of(config)
         );
         s = s.replacen(&exec, &with, 1);
     }
@@ -191,13 +196,13 @@ pub fn login(
         }
     };
     let mut recs = before.as_deref().map(records).unwrap_or_default();
-    let after = script(exe, &config, &recs);
+    let wanted = config_args_of(&config);
     // One shim answers every --helper login: a login with other config files would make the
     // others answer from those, where their repositories may not be (pip would get nothing).
     let others: Vec<&str> = recs.iter().copied().filter(|r| *r != rec).collect();
     if let Some(before) = &before
         && !others.is_empty()
-        && config_args(before) != config_args(&after)
+        && config_args(before) != wanted
     {
         let shown = |a: &str| {
             if a.is_empty() {
@@ -211,7 +216,7 @@ pub fn login(
             path.display(),
             others.join("; "),
             shown(config_args(before)),
-            shown(config_args(&after)),
+            shown(&wanted),
         ));
     }
     if !recs.contains(&rec) {
