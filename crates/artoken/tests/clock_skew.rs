@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -20,18 +18,7 @@ fn set_clock(env: &Env, skew: i64, token_life: u64) {
 /// The data plane's status for a request carrying `token`.
 fn status_with(env: &Env, token: &str) -> u16 {
     let url = format!("{}simple/", env.endpoint());
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut s = TcpStream::connect(host).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    resp[9..12].parse().unwrap()
+    http_get_with(&url, &[format!("Authorization: Bearer {token}")]).0
 }
 
 fn token_json(env: &Env, args: &[&str]) -> serde_json::Value {

@@ -207,11 +207,14 @@ pub fn first_err_line(out: &Output) -> String {
 }
 
 /// Sends `head` (request line and header lines, no final blank line) and `body` to `addr`
-/// (`host:port`) on a fresh HTTP/1.1 connection: the status and the response body.
-pub fn http_send(addr: &str, head: &str, body: &[u8]) -> (u16, String) {
+/// (`host:port`) on a fresh HTTP/1.1 connection: the status and the response body's bytes.
+/// The one raw HTTP client of these tests (the read timeout only keeps a hung server from
+/// hanging the test; a loopback answer comes in milliseconds).
+pub fn http_exchange(addr: &str, head: &str, body: &[u8]) -> (u16, Vec<u8>) {
     use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+    let mut s =
+        std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("connecting to {addr}: {e}"));
+    s.set_read_timeout(Some(std::time::Duration::from_secs(120)))
         .unwrap();
     let mut req = format!(
         "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -221,21 +224,47 @@ pub fn http_send(addr: &str, head: &str, body: &[u8]) -> (u16, String) {
     req.extend_from_slice(body);
     s.write_all(&req).unwrap();
     let mut resp = Vec::new();
-    s.read_to_end(&mut resp).unwrap();
-    let resp = String::from_utf8_lossy(&resp).into_owned();
-    let status = resp[9..12].parse().unwrap();
-    let body = resp
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    s.read_to_end(&mut resp)
+        .unwrap_or_else(|e| panic!("reading the answer of {addr}: {e}"));
+    let status = std::str::from_utf8(resp.get(9..12).unwrap_or_default())
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no HTTP status from {addr}: {:?}",
+                String::from_utf8_lossy(&resp)
+            )
+        });
+    let at = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(resp.len(), |i| i + 4);
+    (status, resp[at..].to_vec())
+}
+
+/// [`http_exchange`] with the body as text.
+pub fn http_send(addr: &str, head: &str, body: &[u8]) -> (u16, String) {
+    let (status, body) = http_exchange(addr, head, body);
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// A GET of an `http://` URL with `headers` (`Name: value` lines) on a fresh connection: the
+/// status and the body's bytes.
+pub fn http_get_with(url: &str, headers: &[String]) -> (u16, Vec<u8>) {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut head = format!("GET /{path} HTTP/1.1\r\nHost: {host}");
+    for h in headers {
+        head.push_str("\r\n");
+        head.push_str(h);
+    }
+    http_exchange(host, &head, b"")
 }
 
 /// A plain GET of an `http://` URL on a fresh connection: the status and the body.
 pub fn http_get(url: &str) -> (u16, String) {
-    let rest = url.strip_prefix("http://").expect("an http:// URL");
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    http_send(host, &format!("GET /{path} HTTP/1.1\r\nHost: {host}"), b"")
+    let (status, body) = http_get_with(url, &[]);
+    (status, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// A running `artoken serve` on a free port of 127.0.0.1; dropped, it is killed and its
@@ -265,10 +294,14 @@ impl Serve {
 
     /// Starts it with `extra` flags and reads its address and `repositories` repository lines.
     pub fn start_with(env: &Env, extra: &[&str], repositories: usize) -> Serve {
+        Serve::start_cmd(env, env.artoken(), extra, repositories)
+    }
+
+    /// [`Serve::start_with`] from `cmd`: an artoken command with the test's own environment.
+    pub fn start_cmd(env: &Env, mut cmd: Command, extra: &[&str], repositories: usize) -> Serve {
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stderr = env.sb.root().join(format!("serve-{n}.err"));
-        let mut cmd = env.artoken();
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdin(std::process::Stdio::null())

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant, SystemTime};
@@ -187,39 +186,8 @@ fn base64(data: &[u8]) -> String {
 
 /// GET `url` with Basic `aws:TOKEN`: the status and the body.
 fn get_with_token(url: &str, token: &str) -> (u16, Vec<u8>) {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let auth = base64(format!("aws:{token}").as_bytes());
-    write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Basic {auth}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).unwrap();
-    let status = String::from_utf8_lossy(&resp[9..12]).parse().unwrap();
-    let at = resp.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-    (status, resp[at..].to_vec())
-}
-
-/// GET `url` (the proxy's) with no credentials: the status and the body.
-fn get_via_proxy(url: &str) -> (u16, Vec<u8>) {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).unwrap();
-    let status = String::from_utf8_lossy(&resp[9..12]).parse().unwrap();
-    let at = resp.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-    (status, resp[at..].to_vec())
+    http_get_with(url, &[format!("Authorization: Basic {auth}")])
 }
 
 /// A file of `coords` on the emulator itself.
@@ -260,10 +228,13 @@ fn mvn_resolves_and_deploys_through_serve_with_a_token_free_url_across_a_token_e
     let local = env.sb.root().join("m2-repository");
 
     // The demo jar through the proxy, without credentials (the proxy's first token), ...
-    let (status, demo) = get_via_proxy(&format!(
-        "{}com/example/artoken-demo/1.0.0/artoken-demo-1.0.0.jar",
-        serve.url
-    ));
+    let (status, demo) = http_get_with(
+        &format!(
+            "{}com/example/artoken-demo/1.0.0/artoken-demo-1.0.0.jar",
+            serve.url
+        ),
+        &[],
+    );
     assert_eq!(status, 200);
     assert!(demo.starts_with(b"PK"));
 

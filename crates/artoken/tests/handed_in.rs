@@ -453,57 +453,13 @@ fn precedence_flag_then_token_file_variable_then_token_variable_then_config() {
 /// repository refuses the token, so a rotated secret is picked up with no restart.
 #[test]
 fn serve_uses_the_token_file_and_picks_up_a_rotated_one() {
-    use std::io::{BufRead, BufReader, Read, Write};
     let env = setup();
     let (_, file) = secret_file(&env, "codeartifact");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let stderr = env.sb.root().join("serve.err");
     let mut cmd = artoken(&env);
-    cmd.env("ARTOKEN_TOKEN_FILE", &file)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&stderr).unwrap());
-    let mut child = cmd.spawn().unwrap();
-    /// Stops serve; its stderr joins the suite's leak check.
-    struct Kill(std::process::Child, Command, PathBuf);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            if let Ok(status) = self.0.wait() {
-                let out = Output {
-                    status,
-                    stdout: Vec::new(),
-                    stderr: std::fs::read(&self.2).unwrap_or_default(),
-                };
-                testkit::record_output(&self.1, &out);
-            }
-        }
-    }
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let served = Kill(child, cmd, stderr);
-    let base = first
-        .trim()
-        .strip_prefix("artoken serve listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
-    let get = |path: &str| {
-        let host = base.strip_prefix("http://").unwrap();
-        let mut s = std::net::TcpStream::connect(host).unwrap();
-        s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
-            .unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        resp[9..12].parse::<u16>().unwrap()
-    };
+    cmd.env("ARTOKEN_TOKEN_FILE", &file);
+    let serve = Serve::start_cmd(&env, cmd, &[], 1);
+    let get = |path: &str| serve.get(path).0;
     assert_eq!(get("/demo/simple/artoken-demo/"), 200);
     // The secret is rotated (written aside, renamed over) and the old token dies.
     env.emu.expire_all_tokens();
@@ -514,7 +470,7 @@ fn serve_uses_the_token_file_and_picks_up_a_rotated_one() {
     std::fs::rename(&aside, &file).unwrap();
     assert_eq!(get("/demo/simple/artoken-demo/"), 200);
     assert_eq!(control_plane_calls(&env), Vec::<String>::new());
-    drop(served);
+    drop(serve);
 }
 
 /// The cargo credential provider answers with the handed-in token, and no AWS call.

@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -118,18 +118,7 @@ fn url_endpoint(json: &str) -> String {
 /// accepts a token only for the domain and owner it was issued for).
 fn status_with(env: &Env, owner: &str, token: &str) -> u16 {
     let url = format!("{}simple/", endpoint_of(env, owner));
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut s = TcpStream::connect(host).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    resp[9..12].parse().unwrap()
+    http_get_with(&url, &[format!("Authorization: Bearer {token}")]).0
 }
 
 /// `token` was issued to `owner`'s caller: it works on that account's repository only.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use common::*;
@@ -274,22 +274,11 @@ fn render_k8s_secret_holds_the_env_variables() {
 
 /// Sends a GET with `auth` (an Authorization header value) to the emulator's `url`; the status.
 fn get_status(url: &str, auth: Option<&str>) -> u16 {
-    let rest = url.strip_prefix("http://").expect("an emulator URL");
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    let mut req = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    if let Some(a) = auth {
-        req.push_str(&format!("Authorization: {a}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no status from {url}"))
+    let headers: Vec<String> = auth
+        .map(|a| format!("Authorization: {a}"))
+        .into_iter()
+        .collect();
+    http_get_with(url, &headers).0
 }
 
 fn base64(bytes: &[u8]) -> String {
