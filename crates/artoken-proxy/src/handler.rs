@@ -21,7 +21,7 @@ use crate::health;
 use crate::refresh::{Current, TokenCell};
 use crate::rewrite::{self, Rewriter};
 use crate::routes::{Routes, Target};
-use crate::upstream::{self, Client};
+use crate::upstream::{self, Upstream};
 
 /// Longest wait for an upstream's response headers.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(300);
@@ -30,7 +30,7 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(300);
 pub(crate) struct Shared {
     pub routes: Routes,
     pub cells: Vec<Arc<TokenCell>>,
-    pub client: Client,
+    pub upstream: Upstream,
     pub rewriter: Rewriter,
     /// May this request drive the proxy? (Host, Origin, Sec-Fetch-Site.)
     pub guard: Guard,
@@ -201,7 +201,7 @@ async fn proxy(
         *up.uri_mut() = uri.clone();
         *up.headers_mut() = upstream::request_headers(&parts.headers, token.header(route.auth));
         let sent = Instant::now();
-        let result = tokio::time::timeout(UPSTREAM_TIMEOUT, shared.client.request(up)).await;
+        let result = tokio::time::timeout(UPSTREAM_TIMEOUT, shared.upstream.request(up)).await;
         rec.upstream_ms = Some(sent.elapsed().as_secs_f64() * 1000.0);
         let resp = match result {
             Ok(Ok(r)) => r,

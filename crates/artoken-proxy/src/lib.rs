@@ -129,7 +129,7 @@ impl Proxy {
             cell_of.push(i);
         }
         let routes = Routes::new(&upstreams, &cell_of)?;
-        let client = upstream::client(routes.any_https())?;
+        let upstream = upstream::client(routes.any_https())?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -160,7 +160,7 @@ impl Proxy {
             rewriter: Rewriter::new(&routes.list),
             routes,
             cells,
-            client,
+            upstream,
             guard: Guard::new(addr, public.as_ref()),
             secret: config.client_secret,
             public_base: public.as_ref().map(base_of),

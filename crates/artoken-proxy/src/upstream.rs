@@ -1,6 +1,7 @@
 //! The upstream side: one pooled HTTP/1.1 and HTTP/2 client (rustls with the aws-lc-rs
 //! provider the AWS SDK uses, the system's root certificates) that goes through the proxy
-//! `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` name, and the headers that cross.
+//! `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` name (with its user and password, if its URL has them),
+//! and the headers that cross.
 
 use std::future::Future;
 use std::io;
@@ -9,13 +10,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::Uri;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Uri};
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::legacy::{Client as HyperClient, ResponseFuture};
 use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
@@ -23,7 +24,7 @@ use tokio::net::TcpStream;
 use crate::body::ProxyBody;
 use crate::error::ProxyError;
 
-pub(crate) type Client = HyperClient<HttpsConnector<ProxyConnector>, ProxyBody>;
+type Client = HyperClient<HttpsConnector<ProxyConnector>, ProxyBody>;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -66,12 +67,31 @@ pub(crate) struct ProxyConnector {
     matcher: Arc<Matcher>,
 }
 
-impl ProxyConnector {
-    fn new(http: HttpConnector, matcher: Matcher) -> ProxyConnector {
-        ProxyConnector {
-            http,
-            matcher: Arc::new(matcher),
+/// The pooled client and the proxy rules its connections follow.
+pub(crate) struct Upstream {
+    client: Client,
+    matcher: Arc<Matcher>,
+}
+
+impl Upstream {
+    /// Sends `req` upstream. Forwarded through a plain-http proxy, it carries the proxy's
+    /// `Proxy-Authorization` when the proxy's URL has a user and password (a tunnel sends it on
+    /// its `CONNECT` instead, and the upstream never sees it); [`request_headers`] has removed
+    /// any the client sent.
+    pub(crate) fn request(&self, mut req: Request<ProxyBody>) -> ResponseFuture {
+        if let Some(auth) = forward_auth(&self.matcher, req.uri()) {
+            req.headers_mut().insert(header::PROXY_AUTHORIZATION, auth);
         }
+        self.client.request(req)
+    }
+}
+
+/// The `Proxy-Authorization` of a request to `dst` that goes to a forward proxy.
+fn forward_auth(matcher: &Matcher, dst: &Uri) -> Option<HeaderValue> {
+    let i = matcher.intercept(dst)?;
+    match route_of(dst, Some(&i)) {
+        Route::Forward(_) => i.basic_auth().cloned(),
+        Route::Direct | Route::Tunnel(_) => None,
     }
 }
 
@@ -174,7 +194,7 @@ impl Write for UpstreamConn {
 }
 
 /// The client; `need_roots`: some endpoint is https, so the system's CA certificates must load.
-pub(crate) fn client(need_roots: bool) -> Result<Client, ProxyError> {
+pub(crate) fn client(need_roots: bool) -> Result<Upstream, ProxyError> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -200,17 +220,22 @@ pub(crate) fn client(need_roots: bool) -> Result<Client, ProxyError> {
             hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)
         }
     };
+    let matcher = Arc::new(env_matcher());
     let https = builder
         .https_or_http()
         .enable_http1()
         .enable_http2()
-        .wrap_connector(ProxyConnector::new(http, env_matcher()));
-    Ok(HyperClient::builder(TokioExecutor::new())
+        .wrap_connector(ProxyConnector {
+            http,
+            matcher: matcher.clone(),
+        });
+    let client = HyperClient::builder(TokioExecutor::new())
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(256)
-        .build(https))
+        .build(https);
+    Ok(Upstream { client, matcher })
 }
 
 /// Connection-level headers, never forwarded either way.
@@ -317,6 +342,36 @@ mod tests {
     }
 
     #[test]
+    fn a_forward_proxys_login_goes_on_the_request_and_a_tunnels_on_its_connect_only() {
+        let p = m(
+            "http://user:p%40ss@127.0.0.1:3128",
+            "http://user:p%40ss@127.0.0.1:3129",
+            "",
+        );
+        let auth = |dst: &str| forward_auth(&p, &dst.parse().unwrap());
+        // Basic base64("user:p@ss"): the password is percent-decoded, as curl does.
+        assert_eq!(
+            auth("http://127.0.0.1:8080/x/").unwrap(),
+            "Basic dXNlcjpwQHNz"
+        );
+        assert_eq!(
+            auth(CA),
+            None,
+            "https: the CONNECT carries it, not the request"
+        );
+        let bare = m("http://127.0.0.1:3128", "", "");
+        assert_eq!(
+            forward_auth(&bare, &"http://127.0.0.1:8080/".parse().unwrap()),
+            None
+        );
+        let bypassed = m("http://user:pw@127.0.0.1:3128", "", "127.0.0.1");
+        assert_eq!(
+            forward_auth(&bypassed, &"http://127.0.0.1:8080/".parse().unwrap()),
+            None
+        );
+    }
+
+    #[test]
     fn no_proxy_takes_suffixes_ips_cidrs_and_star() {
         for no in [
             "amazonaws.com",
@@ -368,7 +423,13 @@ mod tests {
         );
         c.insert(header::ACCEPT, "text/html".parse().unwrap());
         c.insert(header::USER_AGENT, "pip/25".parse().unwrap());
+        c.insert(
+            header::PROXY_AUTHORIZATION,
+            "Basic Y2xpZW50".parse().unwrap(),
+        );
+        c.insert(header::COOKIE, "session=1".parse().unwrap());
         let h = request_headers(&c, HeaderValue::from_static("Basic dG9rZW4="));
+        assert!(h.get(header::PROXY_AUTHORIZATION).is_none() && h.get(header::COOKIE).is_none());
         assert_eq!(h[header::AUTHORIZATION], "Basic dG9rZW4=");
         assert_eq!(h.get_all(header::AUTHORIZATION).iter().count(), 1);
         assert!(h.get(header::HOST).is_none());

@@ -140,6 +140,36 @@ fn serve_upstream_goes_through_the_proxy_unless_no_proxy_covers_it() {
     }
 }
 
+#[test]
+fn a_proxy_that_wants_a_login_gets_the_one_in_its_url_from_the_sdk_and_from_serve() {
+    let p = ConnectProxy::start_with_login("corp", "pr0xy-pass");
+    // The AWS SDK's calls (plain http to the emulator: forwarded, the login on each request).
+    let (env, out) = token_with(&[("HTTP_PROXY", &p.url())]);
+    assert!(out.status.success(), "{}", testkit::text(&out));
+    assert!(control_calls(&p, &env.emu.url()) >= 1, "{:?}", p.seen());
+    assert_eq!(env.tokens_issued(), 1);
+    // serve's upstream client, forwarded too.
+    let mut env = setup();
+    env.sb.set_env("HTTP_PROXY", p.url());
+    let serve = Serve::start_with(&env, &[], 0);
+    let before = p.count();
+    assert_eq!(serve.get("/demo/simple/").0, 200);
+    assert!(p.count() > before, "{:?}", p.seen());
+    assert!(!serve.stderr().contains("pr0xy-pass"), "{}", serve.stderr());
+    drop(serve);
+    // The same proxy named without the login refuses (407): what got through above was the
+    // login each client sent.
+    let before = p.count();
+    let (env, out) = token_with(&[("HTTP_PROXY", &p.url_without_login())]);
+    assert!(
+        !out.status.success(),
+        "no login, no token: {}",
+        testkit::text(&out)
+    );
+    assert!(p.count() > before, "{:?}", p.seen());
+    assert_eq!(env.tokens_issued(), 0);
+}
+
 /// The `codeartifact.repositories` VPC endpoint the config names for `demo`.
 const VPCE_REPOS: &str =
     "vpce-0abc123def4567890-xyz12345.d.codeartifact.eu-west-1.vpce.amazonaws.com";

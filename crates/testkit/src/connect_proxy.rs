@@ -4,7 +4,9 @@
 //! Every forwarded request is sent with `Connection: close`, so each request a client makes
 //! through it is one connection and one record. Host names can be routed to a local address
 //! ([`ConnectProxy::route`]), so a test can use a real-looking host (a VPC endpoint) that no
-//! DNS knows; a target it cannot reach gets `502` (and is still recorded).
+//! DNS knows; a target it cannot reach gets `502` (and is still recorded). One started with
+//! [`ConnectProxy::start_with_login`] wants `Proxy-Authorization: Basic` with that user and
+//! password on every request, as a corporate proxy does: `407` without it (still recorded).
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -20,11 +22,29 @@ pub struct ConnectProxy {
     seen: Arc<Mutex<Vec<String>>>,
     routes: Arc<Mutex<HashMap<String, SocketAddr>>>,
     stop: Arc<AtomicBool>,
+    /// `user:password`, when it wants a login.
+    login: Option<String>,
 }
 
 impl ConnectProxy {
     /// Listens on 127.0.0.1 on a free port.
     pub fn start() -> ConnectProxy {
+        ConnectProxy::listen(None)
+    }
+
+    /// Like [`ConnectProxy::start`], and wants `user:password` on every request.
+    pub fn start_with_login(user: &str, password: &str) -> ConnectProxy {
+        ConnectProxy::listen(Some(format!("{user}:{password}")))
+    }
+
+    fn listen(login: Option<String>) -> ConnectProxy {
+        use base64::Engine;
+        let want = login.as_ref().map(|l| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(l)
+            )
+        });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the test proxy");
         let addr = listener.local_addr().expect("test proxy address");
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -37,9 +57,9 @@ impl ConnectProxy {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (s, r) = (s.clone(), r.clone());
+                let (s, r, w) = (s.clone(), r.clone(), want.clone());
                 thread::spawn(move || {
-                    let _ = serve(conn, &s, &r);
+                    let _ = serve(conn, &s, &r, w.as_deref());
                 });
             }
         });
@@ -48,11 +68,21 @@ impl ConnectProxy {
             seen,
             routes,
             stop,
+            login,
         }
     }
 
-    /// `http://127.0.0.1:PORT`, for `HTTPS_PROXY`/`HTTP_PROXY`.
+    /// `http://127.0.0.1:PORT` (`http://USER:PASSWORD@127.0.0.1:PORT` when it wants a login),
+    /// for `HTTPS_PROXY`/`HTTP_PROXY`.
     pub fn url(&self) -> String {
+        match &self.login {
+            Some(l) => format!("http://{l}@{}", self.addr),
+            None => self.url_without_login(),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, even when it wants a login.
+    pub fn url_without_login(&self) -> String {
         format!("http://{}", self.addr)
     }
 
@@ -135,6 +165,7 @@ fn serve(
     mut client: TcpStream,
     seen: &Mutex<Vec<String>>,
     routes: &Mutex<HashMap<String, SocketAddr>>,
+    want: Option<&str>,
 ) -> io::Result<()> {
     let (head, rest) = read_head(&mut client)?;
     let mut lines = head.split("\r\n");
@@ -146,6 +177,19 @@ fn serve(
     );
     let version = parts.next().unwrap_or("HTTP/1.1").to_string();
     seen.lock().unwrap().push(format!("{method} {target}"));
+    if let Some(want) = want {
+        let given = head.split("\r\n").skip(1).find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("proxy-authorization")
+                .then(|| value.trim())
+        });
+        if given != Some(want) {
+            client.write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm=\"test\"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            )?;
+            return Ok(());
+        }
+    }
     let upstream = if method == "CONNECT" {
         let (host, port) = host_port(&target, 443);
         match connect(&host, port, routes) {
@@ -208,6 +252,26 @@ fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_that_wants_a_login_refuses_a_request_without_it() {
+        let p = ConnectProxy::start_with_login("corp", "pw");
+        assert_eq!(p.url(), format!("http://corp:pw@{}", p.addr));
+        p.route("closed.test", "127.0.0.1:1".parse().unwrap());
+        let ask = |auth: &str| {
+            let mut c = TcpStream::connect(p.addr).unwrap();
+            c.write_all(format!("CONNECT closed.test:443 HTTP/1.1\r\n{auth}\r\n").as_bytes())
+                .unwrap();
+            let mut answer = String::new();
+            c.read_to_string(&mut answer).unwrap();
+            answer
+        };
+        assert!(ask("").starts_with("HTTP/1.1 407 "));
+        assert!(ask("Proxy-Authorization: Basic Y29ycDp4\r\n").starts_with("HTTP/1.1 407 "));
+        // corp:pw gets through (to a 502: nothing listens behind it)
+        assert!(ask("Proxy-Authorization: Basic Y29ycDpwdw==\r\n").starts_with("HTTP/1.1 502 "));
+        assert_eq!(p.count(), 3);
+    }
 
     #[test]
     fn forwards_absolute_form_and_counts() {
