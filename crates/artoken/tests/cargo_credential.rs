@@ -354,7 +354,7 @@ fn real_cargo_resolves_a_crate_with_the_token_artoken_provides() {
     env.sb.use_endpoint(&registry.origin);
     let cargo_home = env.sb.root().join("cargo-home");
     std::fs::create_dir_all(&cargo_home).unwrap();
-    let artoken = env!("CARGO_BIN_EXE_artoken");
+    let artoken = artoken_bin().display().to_string();
     std::fs::write(
         cargo_home.join("config.toml"),
         format!(

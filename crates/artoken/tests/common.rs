@@ -121,9 +121,17 @@ pub fn setup_with(config: EmulatorConfig) -> Env {
     Env { emu, sb }
 }
 
+/// The binary under test: cargo's build, or the one `ARTOKEN_TEST_BIN` names (scripts/test-dist
+/// points it at the release archive's, to run tests against what users install).
+pub fn artoken_bin() -> std::path::PathBuf {
+    std::env::var_os("ARTOKEN_TEST_BIN")
+        .map(Into::into)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_artoken").into())
+}
+
 impl Env {
     pub fn artoken(&self) -> Command {
-        self.sb.command(env!("CARGO_BIN_EXE_artoken"))
+        self.sb.command(artoken_bin())
     }
 
     pub fn run(&self, args: &[&str]) -> Output {

@@ -862,7 +862,7 @@ fn run_blocked(env: &Env, args: &[&str], dir: &Path, how: Blocked) -> Output {
             if !exe.exists() {
                 std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
                 set_mode(exe.parent().unwrap(), 0o755);
-                std::fs::copy(env!("CARGO_BIN_EXE_artoken"), &exe).unwrap();
+                std::fs::copy(artoken_bin(), &exe).unwrap();
                 set_mode(&exe, 0o755);
             }
             cmd = env.sb.command(&exe);

@@ -35,7 +35,7 @@ fn login_pnpm_helper_writes_no_token_and_the_helper_answers_from_the_cache_for_t
     assert!(out.is_empty(), "{out}");
     assert_eq!(env.tokens_issued(), 0, "login --helper fetches no token");
     let line = helper_line(&env);
-    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_artoken")).unwrap();
+    let exe = std::fs::canonicalize(artoken_bin()).unwrap();
     let config = env.sb.work().join("artoken.yml");
     assert_eq!(
         line,

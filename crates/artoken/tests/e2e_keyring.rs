@@ -18,7 +18,7 @@ use testkit::{ArgvLog, text, tool, venv_tool};
 fn keyring_on_path(env: &mut Env) -> ArgvLog {
     let bin = env.sb.root().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_artoken"), bin.join("keyring")).unwrap();
+    std::os::unix::fs::symlink(artoken_bin(), bin.join("keyring")).unwrap();
     let path = format!(
         "{}:{}",
         bin.display(),

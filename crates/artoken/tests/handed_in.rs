@@ -186,7 +186,7 @@ fn uv_installs_through_the_keyring_helper_with_artoken_token_file() {
     let (token, file) = secret_file(&env, "codeartifact");
     let bin = env.sb.root().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_artoken"), bin.join("keyring")).unwrap();
+    std::os::unix::fs::symlink(artoken_bin(), bin.join("keyring")).unwrap();
     let path = format!(
         "{}:{}",
         bin.display(),

@@ -19,7 +19,7 @@ use testkit::procfs;
 fn reachable() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let exe = procfs::runnable_by_nobody(Path::new(env!("CARGO_BIN_EXE_artoken")), dir.path());
+    let exe = procfs::runnable_by_nobody(&common::artoken_bin(), dir.path());
     (dir, exe)
 }
 
@@ -154,7 +154,7 @@ fn the_cargo_credential_provider_cannot_dump_core_or_be_read_by_its_user() {
 #[test]
 fn a_program_artoken_exec_starts_inherits_no_core_dumps() {
     let env = common::setup();
-    let mut cmd = procfs::with_core_dumps_allowed(Path::new(env!("CARGO_BIN_EXE_artoken")));
+    let mut cmd = procfs::with_core_dumps_allowed(&common::artoken_bin());
     cmd.args(["exec", "--", "/bin/sleep", "60"])
         .env_clear()
         .envs(env.sb.envs())

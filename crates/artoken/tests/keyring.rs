@@ -261,7 +261,7 @@ fn invoked_through_a_keyring_symlink() {
     let env = setup();
     let bin = env.sb.root().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_artoken"), bin.join("keyring")).unwrap();
+    std::os::unix::fs::symlink(artoken_bin(), bin.join("keyring")).unwrap();
     let run = |args: &[&str]| testkit::run(env.sb.command(bin.join("keyring")).args(args));
 
     let out = run(&["--mode=creds", "--output=json", "get", &index(&env)]);
@@ -327,7 +327,7 @@ fn install(env: &Env, args: &[&str]) -> Output {
 }
 
 fn canonical_exe() -> PathBuf {
-    std::fs::canonicalize(env!("CARGO_BIN_EXE_artoken")).unwrap()
+    std::fs::canonicalize(artoken_bin()).unwrap()
 }
 
 #[test]

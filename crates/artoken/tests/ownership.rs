@@ -415,7 +415,7 @@ fn keyring_install_never_writes_through_a_planted_temp_name() {
         // In this process: names an old artoken would have used, and others.
         plant(format!(".keyring.artoken-tmp.{}", std::process::id()));
         plant(".keyring.artoken-tmp.0".into());
-        let exe = Path::new(env!("CARGO_BIN_EXE_artoken"));
+        let exe = &artoken_bin();
         artoken_tools::keyring::install(&bin, exe, artoken_tools::keyring::ShimKind::Script)
             .unwrap();
         assert!(
@@ -439,7 +439,7 @@ fn keyring_install_never_writes_through_a_planted_temp_name() {
     let exe = root.join("bin-for-nobody/artoken");
     fs::create_dir_all(exe.parent().unwrap()).unwrap();
     set_mode(exe.parent().unwrap(), 0o755);
-    fs::copy(env!("CARGO_BIN_EXE_artoken"), &exe).unwrap();
+    fs::copy(artoken_bin(), &exe).unwrap();
     set_mode(&exe, 0o755);
     // Wait out "Text file busy" from other threads' forks before exec'ing it from sh.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);

@@ -159,10 +159,7 @@ fn build_line(text: &str) -> (String, Vec<String>) {
 /// PATH for the recipes: artoken, then the test venv (pip, uv, poetry, python), then the
 /// machine's (npm, node, sh).
 fn recipe_path() -> std::ffi::OsString {
-    let exe_dir = Path::new(env!("CARGO_BIN_EXE_artoken"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let exe_dir = artoken_bin().parent().unwrap().to_path_buf();
     let venv_bin = tool("pip").parent().unwrap().to_path_buf();
     std::env::join_paths(
         [exe_dir, venv_bin]

@@ -164,7 +164,7 @@ fn render_verbose_keeps_the_token_off_stderr() {
 #[test]
 fn render_refuses_a_terminal() {
     let env = setup();
-    let exe = env!("CARGO_BIN_EXE_artoken");
+    let exe = artoken_bin().display().to_string();
     let in_pty = |args: &str| {
         let script = testkit::on_path("script");
         testkit::run(
