@@ -18,9 +18,12 @@ pub const OWNER: &str = "111122223333";
 pub fn aws_env() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let sb = testkit::Sandbox::new();
-        let dir = sb.root().to_path_buf();
-        std::mem::forget(sb);
+        // An empty AWS config at a fixed place under cargo's scratch dir for tests: it lives as
+        // long as the process, and leaves nothing behind in /tmp (a sandbox kept by
+        // `mem::forget` left one dir per test binary there on every run).
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("artoken-aws-env");
+        std::fs::create_dir_all(&dir).expect("create the AWS config dir");
+        std::fs::write(dir.join("config"), "").expect("write the empty AWS config");
         // SAFETY: runs once, before any test thread reads the environment (every test
         // calls this first and waits on the Once).
         unsafe {
@@ -39,11 +42,8 @@ pub fn aws_env() {
             std::env::set_var("AWS_SECRET_ACCESS_KEY", testkit::SECRET_ACCESS_KEY);
             std::env::set_var("AWS_REGION", testkit::REGION);
             std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-            std::env::set_var("AWS_CONFIG_FILE", dir.join("home/.aws/config"));
-            std::env::set_var(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                dir.join("home/.aws/credentials"),
-            );
+            std::env::set_var("AWS_CONFIG_FILE", dir.join("config"));
+            std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"));
         }
     });
 }
